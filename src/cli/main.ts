@@ -1,0 +1,75 @@
+// The container / terminal entry: parses the command line and returns an exit code
+// (never calls process.exit, so tests can run it in-process).
+import { parseArgs } from 'node:util';
+import { describeError, ExitCode } from '../errors.ts';
+import { productName, productVersion } from '../version.ts';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const usage = `Usage: ${productName} <command> [options]
+
+Commands:
+  run                 sync every job (or --job NAME); --dry-run plans without writing
+  check               self-test of config, Entra, Graph and WordPress
+  sync-user <id|upn>  sync one user now
+  schema              print the JSON Schema of jobs.yaml
+  state show|reset    inspect or clear a job's checkpoint
+
+Options:
+  -c, --config FILE   jobs.yaml (default ./jobs.yaml)
+  --job NAME          only this job
+  --out DIR           write the run's reports into DIR
+  --dry-run           plan and report, write nothing
+  --allow-deletes     approve removals held back by the safety threshold
+  --quiet             only warnings and errors
+  --log-format FMT    text (default) or json
+  -h, --help          this help
+  -v, --version       the version
+
+Exit codes: 0 done; 1 failed; 2 bad usage or config; 3 some users failed;
+4 deletions held back by the safety threshold; 130/143 interrupted.`;
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    io.stderr(`${describeError(error)}\n\n${usage}\n`);
+    return ExitCode.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.stdout(`${productName} ${productVersion}\n`);
+    return ExitCode.ok;
+  }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    io.stdout(`${usage}\n`);
+    return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
+  }
+  io.stderr(`Unknown command "${command}".\n\n${usage}\n`);
+  return ExitCode.usage;
+}
+
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      job: { type: 'string' },
+      out: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'allow-deletes': { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      'log-format': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}

@@ -1,0 +1,137 @@
+// WordPress failures translated into what an administrator can do about them.
+import { ActionableError } from '../errors.ts';
+
+export class WordPressRequestError extends ActionableError {
+  readonly status: number;
+  /** WordPress's error code (`existing_user_login`, `rest_forbidden`…), or a network code. */
+  readonly code: string;
+  readonly transient: boolean;
+
+  constructor(
+    message: string,
+    details: { status: number; code: string; transient: boolean; hint?: string; cause?: unknown },
+  ) {
+    super(message, {
+      ...(details.hint ? { hint: details.hint } : {}),
+      ...(details.cause ? { cause: details.cause } : {}),
+    });
+    this.name = 'WordPressRequestError';
+    this.status = details.status;
+    this.code = details.code;
+    this.transient = details.transient;
+  }
+}
+
+const tlsCodes = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const resetCodes = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNREFUSED']);
+
+export function networkFailure(error: unknown, method: string, url: string): WordPressRequestError {
+  const code = errorCode(error);
+  const where = `${method} ${url}`;
+  if (tlsCodes.has(code)) {
+    return new WordPressRequestError(
+      `The TLS certificate of ${new URL(url).origin} is not trusted (${code}).`,
+      {
+        status: 0,
+        code,
+        transient: false,
+        hint: 'Fix the site certificate, or add its CA to NODE_EXTRA_CA_CERTS. Certificate checks are never switched off.',
+        cause: error,
+      },
+    );
+  }
+  if (timeoutCodes.has(code)) {
+    return new WordPressRequestError(`WordPress did not answer in time: ${where} (${code}).`, {
+      status: 0,
+      code,
+      transient: true,
+      hint: 'The site may be overloaded; lower limits.concurrency or raise the PHP/web server timeouts.',
+      cause: error,
+    });
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new WordPressRequestError(`The WordPress host ${new URL(url).host} could not be resolved.`, {
+      status: 0,
+      code,
+      transient: code === 'EAI_AGAIN',
+      hint: 'Check wordpress.url.',
+      cause: error,
+    });
+  }
+  return new WordPressRequestError(`Could not reach WordPress: ${where} (${code || String(error)}).`, {
+    status: 0,
+    code: code || 'network',
+    transient: resetCodes.has(code) || code === '',
+    hint: 'Check that wordpress.url is right and the site is up.',
+    cause: error,
+  });
+}
+
+function errorCode(error: unknown): string {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return '';
+}
+
+// WordPress reports some permanent conditions as 500 (duplicate login/email); those are
+// answers, not outages, and must not be retried blindly.
+const permanent500Codes = new Set(['existing_user_login', 'existing_user_email', 'user_login_too_long']);
+
+export function httpFailure(
+  status: number,
+  body: unknown,
+  method: string,
+  url: string,
+  username: string,
+): WordPressRequestError {
+  const wpCode = typeof body === 'object' && body && 'code' in body ? String(body.code) : '';
+  const wpMessage =
+    typeof body === 'object' && body && 'message' in body ? stripTags(String(body.message)) : '';
+  const where = `${method} ${new URL(url).pathname}`;
+  const code = wpCode || `http_${status}`;
+  const detail = wpMessage ? `: ${wpMessage}` : '';
+  if (status === 401) {
+    return new WordPressRequestError(
+      `WordPress did not accept the application password for "${username}" (${where}${detail}).`,
+      {
+        status,
+        code,
+        transient: false,
+        hint: 'Create an application password under Users → Profile → Application Passwords for that account and set WORDPRESS_APP_PASSWORD; application passwords need HTTPS.',
+      },
+    );
+  }
+  if (status === 403) {
+    return new WordPressRequestError(`WordPress refused ${where} for "${username}"${detail}.`, {
+      status,
+      code,
+      transient: false,
+      hint: 'The account needs the list_users, create_users, edit_users, promote_users and delete_users capabilities (an administrator has them).',
+    });
+  }
+  const transient =
+    status === 429 ||
+    status === 502 ||
+    status === 503 ||
+    status === 504 ||
+    (status >= 500 && !permanent500Codes.has(wpCode));
+  return new WordPressRequestError(`WordPress answered ${status} ${code} to ${where}${detail}`, {
+    status,
+    code,
+    transient,
+  });
+}
+
+function stripTags(text: string): string {
+  return text.replace(/<[^>]*>/g, '').trim();
+}

@@ -1,0 +1,183 @@
+// The WordPress REST API over undici, with application-password auth and retries for
+// transient failures. Decisions about what a failure means for a user live in sync/.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, type Dispatcher, request } from 'undici';
+import { ActionableError, ExitCode } from '../errors.ts';
+import { httpFailure, networkFailure, WordPressRequestError } from './errors.ts';
+
+export interface WordPressConnection {
+  url: string;
+  username: string;
+  applicationPassword: string;
+}
+
+export interface WordPressClientOptions {
+  /** Parallel connections to the site. */
+  connections?: number;
+  /** Milliseconds to wait for response headers. */
+  timeoutMs?: number;
+  /** Retries of a transient failure (reset, 502/503/504, 429, PHP fatal). */
+  retries?: number;
+  retryBaseDelayMs?: number;
+}
+
+export interface WordPressResponse<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  data: T;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Creates must not be blindly replayed; the caller resolves those itself. */
+  retry?: boolean;
+}
+
+export class WordPressClient {
+  readonly siteUrl: string;
+  readonly username: string;
+  readonly #authorization: string;
+  readonly #dispatcher: Dispatcher;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #retryBaseDelayMs: number;
+  /** `pretty` uses /wp-json/, `plain` uses ?rest_route= on sites without permalinks. */
+  #routeStyle: 'pretty' | 'plain' = 'pretty';
+  requestCount = 0;
+  writeCount = 0;
+
+  constructor(connection: WordPressConnection, options: WordPressClientOptions = {}) {
+    let parsed: URL;
+    try {
+      parsed = new URL(connection.url);
+    } catch {
+      throw new ActionableError(`wordpress.url "${connection.url}" is not a URL.`, {
+        exitCode: ExitCode.usage,
+        hint: 'Use the site address, e.g. https://intranet.example.com',
+      });
+    }
+    this.siteUrl = parsed.href.replace(/\/+$/, '');
+    this.username = connection.username;
+    this.#authorization = `Basic ${Buffer.from(`${connection.username}:${connection.applicationPassword.replace(/\s+/g, '')}`).toString('base64')}`;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#retries = options.retries ?? 4;
+    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
+    this.#dispatcher = new Agent({
+      connections: options.connections ?? 8,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      connect: { timeout: 10_000 },
+    });
+  }
+
+  /**
+   * Requests `route` once to learn where the REST API lives: /wp-json/ normally,
+   * ?rest_route= on sites without pretty permalinks. Returns that first answer.
+   */
+  async discoverRoutes<T>(route: string, query?: RequestOptions['query']): Promise<WordPressResponse<T>> {
+    for (const style of ['pretty', 'plain'] as const) {
+      this.#routeStyle = style;
+      const url = this.routeUrl(route, query);
+      const response = await this.#raw('GET', url, undefined, true);
+      if (isRestAnswer(response.data)) {
+        if (response.status >= 400)
+          throw httpFailure(response.status, response.data, 'GET', url, this.username);
+        return response as WordPressResponse<T>;
+      }
+    }
+    throw new ActionableError(`No WordPress REST API answers at ${this.siteUrl}.`, {
+      hint: 'Check wordpress.url (the site address, not /wp-admin), and that no security plugin disables the REST API.',
+    });
+  }
+
+  routeUrl(route: string, query?: RequestOptions['query']): string {
+    const url =
+      this.#routeStyle === 'pretty'
+        ? new URL(`${this.siteUrl}/wp-json${route}`)
+        : new URL(`${this.siteUrl}/?rest_route=${encodeURIComponent(route)}`);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url.href;
+  }
+
+  async request<T>(
+    method: string,
+    route: string,
+    options: RequestOptions = {},
+  ): Promise<WordPressResponse<T>> {
+    const url = this.routeUrl(route, options.query);
+    const retry = options.retry ?? true;
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.#raw(method, url, options.body, true).catch((error: unknown) => {
+        if (error instanceof WordPressRequestError) return error;
+        throw error;
+      });
+      if (!(response instanceof WordPressRequestError) && response.status < 400) {
+        return response as WordPressResponse<T>;
+      }
+      const failure =
+        response instanceof WordPressRequestError
+          ? response
+          : httpFailure(response.status, response.data, method, url, this.username);
+      if (!retry || !failure.transient || attempt >= this.#retries) throw failure;
+      const retryAfter =
+        response instanceof WordPressRequestError ? undefined : retryAfterMs(response.headers);
+      await sleep(retryAfter ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+
+  async #raw(
+    method: string,
+    url: string,
+    body: unknown,
+    countIt: boolean,
+  ): Promise<WordPressResponse<unknown>> {
+    if (countIt) {
+      this.requestCount++;
+      if (method !== 'GET' && method !== 'OPTIONS') this.writeCount++;
+    }
+    try {
+      const response = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        dispatcher: this.#dispatcher,
+        headers: {
+          authorization: this.#authorization,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, data: parseJson(text) };
+    } catch (error) {
+      throw networkFailure(error, method, url);
+    }
+  }
+}
+
+function isRestAnswer(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  return !('code' in data) || (data.code !== 'invalid_json' && data.code !== 'rest_no_route');
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // PHP notices or an HTML error page; keep a little for the message.
+    return { code: 'invalid_json', message: text.slice(0, 200) };
+  }
+}
+
+function retryAfterMs(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const value = headers['retry-after'];
+  const seconds = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 60) * 1000 : undefined;
+}

@@ -1,0 +1,133 @@
+// What one job's run did, collected while it runs and rendered into summary.md.
+import { escapeMarkdown, table } from './markdown.ts';
+import type { ResultRow } from './result-row.ts';
+
+export interface ErrorGroup {
+  reason: string;
+  count: number;
+  examples: string[];
+}
+
+export interface JobRunSummary {
+  job: string;
+  runId: string;
+  dryRun: boolean;
+  startedAt: string;
+  durationMs: number;
+  counts: Record<string, number>;
+  errorGroups: ErrorGroup[];
+  pagesDone: number;
+  usersSoFar: number;
+  totalCount: number | undefined;
+  cycleComplete: boolean;
+  /** Why the run stopped early (maxRuntime, signal) or failed. */
+  stopReason: string | undefined;
+  fatalError: string | undefined;
+}
+
+const examplesPerGroup = 3;
+const maxGroups = 50;
+
+/** Groups error rows by the shape of their reason (names and addresses blanked out). */
+export class ErrorGrouper {
+  readonly #groups = new Map<string, ErrorGroup>();
+
+  add(row: ResultRow): void {
+    const key = reasonShape(row.message);
+    let group = this.#groups.get(key);
+    if (!group) {
+      group = { reason: row.message, count: 0, examples: [] };
+      this.#groups.set(key, group);
+    }
+    group.count++;
+    if (group.examples.length < examplesPerGroup) {
+      group.examples.push(row.userPrincipalName || row.objectId || row.wordpressLogin);
+    }
+  }
+
+  groups(): ErrorGroup[] {
+    return [...this.#groups.values()].sort((a, b) => b.count - a.count);
+  }
+}
+
+function reasonShape(reason: string): string {
+  return reason
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/\S+@\S+/g, '…@…')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '…')
+    .replace(/#\d+ \S+/g, '#…')
+    .replace(/\d+/g, 'N');
+}
+
+const countOrder = [
+  'created',
+  'updated',
+  'restored',
+  'disabled',
+  'deleted',
+  'unchanged',
+  'skipped',
+  'held',
+  'failed',
+];
+
+export function renderSummaryMarkdown(summaries: readonly JobRunSummary[]): string {
+  return summaries.map(renderJob).join('\n\n');
+}
+
+function renderJob(summary: JobRunSummary): string {
+  const title = `## entra-wp-sync: ${escapeMarkdown(summary.job)}${summary.dryRun ? ' (preview, nothing written)' : ''}`;
+  const keys = [...new Set([...countOrder, ...Object.keys(summary.counts)])].filter(
+    (key) => (summary.counts[key] ?? 0) > 0 || countOrder.slice(0, 2).includes(key),
+  );
+  const counts = table(
+    keys.map((key) => key),
+    [keys.map((key) => summary.counts[key] ?? 0)],
+  );
+  const of = summary.totalCount === undefined ? '' : ` of ${summary.totalCount}`;
+  const progress = summary.cycleComplete
+    ? `Cycle complete: ${summary.pagesDone} pages, ${summary.usersSoFar}${of} users.`
+    : `Cycle in progress: page ${summary.pagesDone}, ${summary.usersSoFar}${of} users so far; the next run continues.`;
+  const lines = [
+    title,
+    '',
+    `Run \`${summary.runId}\` started ${summary.startedAt}, took ${formatDuration(summary.durationMs)}.`,
+    '',
+    counts,
+    '',
+    progress,
+  ];
+  if (summary.stopReason) lines.push('', `Stopped early: ${escapeMarkdown(summary.stopReason)}`);
+  if (summary.fatalError) lines.push('', `**Failed:** ${escapeMarkdown(summary.fatalError)}`);
+  if (summary.errorGroups.length > 0) {
+    const failed = summary.errorGroups.reduce((sum, group) => sum + group.count, 0);
+    lines.push(
+      '',
+      `<details><summary>${failed} users could not be synced, by reason</summary>`,
+      '',
+      table(
+        ['users', 'reason', 'examples'],
+        summary.errorGroups
+          .slice(0, maxGroups)
+          .map((group) => [
+            group.count,
+            escapeMarkdown(group.reason),
+            group.examples.map(escapeMarkdown).join(', '),
+          ]),
+      ),
+      '',
+      '</details>',
+    );
+    if (summary.errorGroups.length > maxGroups) {
+      lines.push('', `…and ${summary.errorGroups.length - maxGroups} more reasons; see results.csv.`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 120) return `${seconds.toFixed(1)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}

@@ -1,0 +1,53 @@
+// Where a job's cycle stands, saved after every page so a stopped run resumes there.
+export interface Checkpoint {
+  version: 1;
+  job: string;
+  /** Identifies one pass over every Entra user; deletions need a whole one. */
+  cycleId: string;
+  cycleStartedAt: string;
+  /** Graph link of the next page to read; undefined before the first page. */
+  nextLink: string | undefined;
+  /** Pages completed in this cycle. */
+  pagesDone: number;
+  /** @odata.count from the first page, when Graph gave one. */
+  totalCount: number | undefined;
+  /** Entra object IDs seen (read without error) in this cycle. */
+  seen: string[];
+  /** Decisions taken in this cycle, by action. */
+  counters: Record<string, number>;
+  /** Whether any page of this cycle failed to read; no deletions then. */
+  readErrors: number;
+  /** Delta mode: where the next run's changes start. */
+  deltaLink?: string | undefined;
+  updatedAt: string;
+}
+
+export function newCheckpoint(job: string, cycleId: string, now: Date): Checkpoint {
+  return {
+    version: 1,
+    job,
+    cycleId,
+    cycleStartedAt: now.toISOString(),
+    nextLink: undefined,
+    pagesDone: 0,
+    totalCount: undefined,
+    seen: [],
+    counters: {},
+    readErrors: 0,
+    updatedAt: now.toISOString(),
+  };
+}
+
+export function isCheckpoint(value: unknown): value is Checkpoint {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Partial<Checkpoint>;
+  return (
+    c.version === 1 &&
+    typeof c.job === 'string' &&
+    typeof c.cycleId === 'string' &&
+    typeof c.pagesDone === 'number' &&
+    Array.isArray(c.seen) &&
+    typeof c.counters === 'object' &&
+    (c.nextLink === undefined || typeof c.nextLink === 'string')
+  );
+}

@@ -1,0 +1,41 @@
+// The planner's output: one decision per Entra user (and, at the end of a cycle, per
+// WordPress user no longer in scope). The executor turns these into REST calls.
+import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { DesiredUser } from './desired-user.ts';
+
+export interface ChangeSubject {
+  objectId: string;
+  userPrincipalName: string;
+  email: string;
+  wordpressId?: number | undefined;
+  wordpressLogin?: string | undefined;
+}
+
+/** Fields for POST /wp/v2/users, without the password (added only when sent). */
+export interface CreateBody {
+  username: string;
+  email: string;
+  roles: string[];
+  meta: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export type Change =
+  | { action: 'create'; subject: ChangeSubject; desired: DesiredUser; body: CreateBody }
+  | {
+      action: 'update';
+      subject: ChangeSubject;
+      desired: DesiredUser;
+      user: WordPressUser;
+      fields: string[];
+      patch: Record<string, unknown>;
+    }
+  | { action: 'unchanged'; subject: ChangeSubject; desired: DesiredUser; user: WordPressUser }
+  | { action: 'skipped'; subject: ChangeSubject; reason: string }
+  | { action: 'error'; subject: ChangeSubject; reason: string };
+
+export type ChangeAction = Change['action'];
+
+export function isWrite(change: Change): change is Extract<Change, { action: 'create' | 'update' }> {
+  return change.action === 'create' || change.action === 'update';
+}

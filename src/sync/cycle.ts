@@ -1,0 +1,160 @@
+// One run of one job: read a page → map → match → plan → apply → checkpoint, until the
+// listing ends, the run's time is up, or it is asked to stop (SPEC §4.1–4.6).
+import { randomUUID } from 'node:crypto';
+import type { GraphApi } from '../graph/graph-api.ts';
+import { ExpiredPageTokenError, readCollectionPages } from '../graph/paging.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ResultRow } from '../report/result-row.ts';
+import type { ResultsWriter } from '../report/results-writer.ts';
+import { ErrorGrouper, type JobRunSummary } from '../report/run-summary.ts';
+import { type Checkpoint, newCheckpoint } from '../state/checkpoint.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { UserWrites } from '../wordpress/user-writes.ts';
+import { type AppliedChange, applyChanges, reportOnly } from './apply.ts';
+import type { DesiredUser, UnmappedUser } from './desired-user.ts';
+import { CycleClaims, type PlanSettings, planChanges } from './plan.ts';
+import type { WordPressUserIndex } from './user-index.ts';
+
+export type EntraUser = Record<string, unknown> & { id: string };
+
+export interface CycleJob {
+  name: string;
+  /** First request of a listing, e.g. /users?$select=…&$top=999. */
+  firstPage: string;
+  eventualConsistency: boolean;
+  plan: PlanSettings;
+  concurrency: number;
+  /** Seconds after which the run stops at the next page boundary. */
+  maxRuntimeSeconds: number | undefined;
+  mapUser(user: EntraUser): DesiredUser | UnmappedUser;
+}
+
+export interface CycleContext {
+  runId: string;
+  dryRun: boolean;
+  graph: GraphApi;
+  writes: UserWrites;
+  index: WordPressUserIndex;
+  store: StateStore;
+  results: ResultsWriter;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+  now?: () => Date;
+}
+
+/** At most this many restarts of a listing whose page token expired, per run. */
+const maxListingRestarts = 2;
+
+export async function runCycle(job: CycleJob, context: CycleContext): Promise<JobRunSummary> {
+  const now = context.now ?? (() => new Date());
+  const started = now();
+  const deadline =
+    job.maxRuntimeSeconds === undefined ? undefined : started.getTime() + job.maxRuntimeSeconds * 1000;
+  const saved = await context.store.load(job.name);
+  // A preview always shows a whole cycle and never moves the saved one.
+  const checkpoint: Checkpoint =
+    saved && !context.dryRun ? saved : newCheckpoint(job.name, randomUUID(), started);
+  const counts: Record<string, number> = {};
+  const errors = new ErrorGrouper();
+  const claims = new CycleClaims();
+  const seen = new Set(checkpoint.seen);
+  let stopReason: string | undefined;
+  let restarts = 0;
+  let link = checkpoint.nextLink ?? job.firstPage;
+  let cycleComplete = false;
+
+  listing: while (true) {
+    try {
+      for await (const page of readCollectionPages<EntraUser>(context.graph, link, {
+        eventualConsistency: job.eventualConsistency,
+        startPageNumber: checkpoint.pagesDone + 1,
+      })) {
+        if (page.count !== undefined) checkpoint.totalCount = page.count;
+        const mapped = page.items.map((user) => job.mapUser(user));
+        const desired = mapped.filter((user): user is DesiredUser => 'login' in user);
+        const unmapped = mapped.filter((user): user is UnmappedUser => 'outcome' in user);
+        const changes = planChanges({ desired, unmapped, index: context.index, settings: job.plan, claims });
+        const applied = context.dryRun
+          ? changes.map(reportOnly)
+          : await applyChanges(changes, context.writes, context.index, { concurrency: job.concurrency });
+        const rows = applied.map((change) => toRow(change, job.name, context, now()));
+        context.results.write(rows);
+        for (const row of rows) {
+          counts[row.action] = (counts[row.action] ?? 0) + 1;
+          checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
+          if (row.action === 'failed') errors.add(row);
+        }
+        for (const user of desired) seen.add(user.objectId);
+        for (const user of unmapped) if (user.outcome === 'error') seen.add(user.objectId);
+        checkpoint.counters.read = (checkpoint.counters.read ?? 0) + page.items.length;
+        checkpoint.pagesDone = page.pageNumber;
+        checkpoint.nextLink = page.nextLink;
+        checkpoint.seen = [...seen];
+        checkpoint.updatedAt = now().toISOString();
+        if (!context.dryRun) await context.store.save(checkpoint);
+        context.logger.info(
+          `${job.name}: page ${page.pageNumber}, ${checkpoint.counters.read}${checkpoint.totalCount === undefined ? '' : ` of ${checkpoint.totalCount}`} users read`,
+          { job: job.name, event: 'page', page: page.pageNumber, counts },
+        );
+        if (page.nextLink === undefined) break;
+        if (context.signal?.aborted) {
+          stopReason = 'asked to stop; the next run continues from the saved page';
+          break listing;
+        }
+        if (deadline !== undefined && now().getTime() >= deadline) {
+          stopReason = `limits.maxRuntime (${job.maxRuntimeSeconds} s) reached; the next run continues from page ${page.pageNumber + 1}`;
+          break listing;
+        }
+      }
+      cycleComplete = true;
+      break;
+    } catch (error) {
+      if (!(error instanceof ExpiredPageTokenError) || restarts >= maxListingRestarts) throw error;
+      restarts++;
+      context.logger.warn(`${job.name}: ${error.message}`, { job: job.name, event: 'listing-restart' });
+      link = job.firstPage;
+      checkpoint.pagesDone = 0;
+      checkpoint.counters.read = 0;
+    }
+  }
+
+  const summary: JobRunSummary = {
+    job: job.name,
+    runId: context.runId,
+    dryRun: context.dryRun,
+    startedAt: started.toISOString(),
+    durationMs: now().getTime() - started.getTime(),
+    counts,
+    errorGroups: errors.groups(),
+    pagesDone: checkpoint.pagesDone,
+    usersSoFar: checkpoint.counters.read ?? 0,
+    totalCount: checkpoint.totalCount,
+    cycleComplete,
+    stopReason,
+    fatalError: undefined,
+  };
+  if (cycleComplete && !context.dryRun) {
+    // The next run starts a new cycle; deletions for this one are decided here (§4.7).
+    const next = newCheckpoint(job.name, randomUUID(), now());
+    next.deltaLink = checkpoint.deltaLink;
+    await context.store.save(next);
+  }
+  return summary;
+}
+
+function toRow(change: AppliedChange, job: string, context: CycleContext, time: Date): ResultRow {
+  return {
+    time: time.toISOString(),
+    runId: context.runId,
+    job,
+    action: change.action,
+    mode: context.dryRun ? 'planned' : change.action === 'failed' ? 'failed' : 'applied',
+    objectId: change.subject.objectId,
+    userPrincipalName: change.subject.userPrincipalName,
+    email: change.subject.email,
+    wordpressId: change.subject.wordpressId ?? '',
+    wordpressLogin: change.subject.wordpressLogin ?? '',
+    fields: change.fields.join(' '),
+    message: change.message,
+  };
+}

@@ -1,0 +1,109 @@
+// SPEC §4.2: turns an Entra user into the WordPress user a job wants, or into a row
+// that says in plain words why it cannot.
+import type { Mapping } from '../config/mapping.ts';
+import type { DesiredUser, ProfileField, UnmappedUser } from './desired-user.ts';
+import { evaluateMapping } from './evaluate-mapping.ts';
+import { isPlausibleEmail, toWordPressLogin } from './wordpress-normalise.ts';
+
+export interface UserMapSettings {
+  user_login: Mapping;
+  user_email: Mapping;
+  first_name?: Mapping | undefined;
+  last_name?: Mapping | undefined;
+  display_name?: Mapping | undefined;
+  nickname?: Mapping | undefined;
+  description?: Mapping | undefined;
+  url?: Mapping | undefined;
+  locale?: Mapping | undefined;
+  meta: Record<string, Mapping>;
+}
+
+export interface UserMappingSettings {
+  map: UserMapSettings;
+  guests: 'ignore' | 'include';
+  defaultRole: string;
+  guestRole?: string | undefined;
+}
+
+/** WordPress REST field ← jobs.yaml map key. */
+const profileSources: ReadonlyArray<[ProfileField, keyof UserMapSettings]> = [
+  ['first_name', 'first_name'],
+  ['last_name', 'last_name'],
+  ['name', 'display_name'],
+  ['nickname', 'nickname'],
+  ['description', 'description'],
+  ['url', 'url'],
+  ['locale', 'locale'],
+];
+
+export function isGuest(user: Record<string, unknown>): boolean {
+  const upn = typeof user.userPrincipalName === 'string' ? user.userPrincipalName : '';
+  return user.userType === 'Guest' || upn.includes('#EXT#');
+}
+
+export function mapEntraUser(
+  user: Record<string, unknown> & { id: string },
+  settings: UserMappingSettings,
+): DesiredUser | UnmappedUser {
+  const objectId = user.id;
+  const userPrincipalName = typeof user.userPrincipalName === 'string' ? user.userPrincipalName : '';
+  const email = evaluateMapping(settings.map.user_email, user);
+  const unmapped = (outcome: UnmappedUser['outcome'], reason: string): UnmappedUser => ({
+    objectId,
+    userPrincipalName,
+    email,
+    outcome,
+    reason,
+  });
+  if (user.accountEnabled === false)
+    return unmapped('skipped', 'the account is disabled in Entra (accountEnabled is false)');
+  const guest = isGuest(user);
+  if (guest && settings.guests === 'ignore')
+    return unmapped('skipped', 'guest user, and the job has guests: ignore');
+  if (email === undefined) {
+    return unmapped(
+      'error',
+      `no email found (map.user_email looks at ${describeMapping(settings.map.user_email)}); give the user a mail or otherMails value in Entra, or map user_email to another attribute`,
+    );
+  }
+  if (!isPlausibleEmail(email)) {
+    return unmapped(
+      'error',
+      `"${email}" is not a valid email address; fix it in Entra or map user_email to another attribute`,
+    );
+  }
+  const loginSource = evaluateMapping(settings.map.user_login, user);
+  if (loginSource === undefined) {
+    return unmapped(
+      'error',
+      `no username: ${describeMapping(settings.map.user_login)} is empty; map user_login to an attribute every user has`,
+    );
+  }
+  const login = toWordPressLogin(loginSource);
+  if (!login.ok) return unmapped('error', login.reason);
+  const profile: DesiredUser['profile'] = {};
+  for (const [field, key] of profileSources) {
+    const mapping = settings.map[key] as Mapping | undefined;
+    if (!mapping) continue;
+    profile[field] = evaluateMapping(mapping, user) ?? '';
+  }
+  const meta: Record<string, string> = {};
+  for (const [key, mapping] of Object.entries(settings.map.meta))
+    meta[key] = evaluateMapping(mapping, user) ?? '';
+  const role = guest && settings.guestRole ? settings.guestRole : settings.defaultRole;
+  return {
+    objectId,
+    userPrincipalName,
+    login: login.login,
+    email: email.trim(),
+    profile,
+    roles: role ? [role] : [],
+    meta,
+    guest,
+  };
+}
+
+function describeMapping(mapping: Mapping): string {
+  if (mapping.kind === 'first') return mapping.options.map((option) => option.text).join(', ');
+  return mapping.text;
+}

@@ -1,0 +1,216 @@
+// SPEC §4.4: a pure function from (desired users, current WordPress users, job settings)
+// to a list of changes. No I/O; the same inputs always give the same plan.
+import { metaKeys } from '../wordpress/meta-keys.ts';
+import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { Change, ChangeSubject, CreateBody } from './change.ts';
+import { type DesiredUser, type ProfileField, profileFields, type UnmappedUser } from './desired-user.ts';
+import { type MatchRule, matchUser } from './match-user.ts';
+import { jobsOf, objectIdOf, type WordPressUserIndex } from './user-index.ts';
+import { emailKey, sanitizeTextField } from './wordpress-normalise.ts';
+
+export interface PlanSettings {
+  jobName: string;
+  match: readonly MatchRule[];
+  create: boolean;
+  update: boolean;
+  rolesMode: 'replace' | 'add';
+  /** Whether this job may change administrators' roles. */
+  manageAdministrators: boolean;
+}
+
+/**
+ * What earlier pages of the same cycle already decided, so that two Entra users cannot
+ * claim one WordPress user or one email between pages. Owned by the caller.
+ */
+export class CycleClaims {
+  readonly wordpressUsers = new Map<number, string>();
+  readonly emails = new Map<string, string>();
+}
+
+export interface PlanInput {
+  desired: readonly DesiredUser[];
+  unmapped: readonly UnmappedUser[];
+  index: WordPressUserIndex;
+  settings: PlanSettings;
+  claims: CycleClaims;
+}
+
+export function planChanges(input: PlanInput): Change[] {
+  const changes: Change[] = input.unmapped.map((user) => ({
+    action: user.outcome,
+    subject: { objectId: user.objectId, userPrincipalName: user.userPrincipalName, email: user.email ?? '' },
+    reason: user.reason,
+  }));
+  for (const desired of input.desired) changes.push(planOne(desired, input));
+  return changes;
+}
+
+function planOne(desired: DesiredUser, input: PlanInput): Change {
+  const { index, settings, claims } = input;
+  const subject: ChangeSubject = {
+    objectId: desired.objectId,
+    userPrincipalName: desired.userPrincipalName,
+    email: desired.email,
+  };
+  const emailOwner = claims.emails.get(emailKey(desired.email));
+  if (emailOwner && emailOwner !== desired.objectId) {
+    return {
+      action: 'error',
+      subject,
+      reason: `the email ${desired.email} is also used by Entra user ${emailOwner}; WordPress needs a unique email per user — fix one of them in Entra`,
+    };
+  }
+  const match = matchUser(desired, index, settings.match);
+  if (match.kind === 'conflict') return { action: 'error', subject, reason: match.reason };
+  if (match.kind === 'matched') {
+    const claimedBy = claims.wordpressUsers.get(match.user.id);
+    if (claimedBy && claimedBy !== desired.objectId) {
+      return {
+        action: 'error',
+        subject: withUser(subject, match.user),
+        reason: `WordPress user #${match.user.id} ${match.user.username} is claimed by Entra user ${claimedBy} as well; make their emails/usernames distinct`,
+      };
+    }
+    claims.wordpressUsers.set(match.user.id, desired.objectId);
+    claims.emails.set(emailKey(desired.email), desired.objectId);
+    return planUpdate(desired, match.user, input, withUser(subject, match.user));
+  }
+  const loginTaken = index.byLogin(desired.login)[0];
+  if (loginTaken) {
+    return {
+      action: 'error',
+      subject,
+      reason: `the username ${desired.login} already belongs to WordPress user #${loginTaken.id}, which does not match this person by the job's match rules; add "username" to match or map user_login differently`,
+    };
+  }
+  const emailTaken = index.byEmail(desired.email)[0];
+  if (emailTaken) {
+    return {
+      action: 'error',
+      subject,
+      reason: `the email ${desired.email} already belongs to WordPress user #${emailTaken.id} ${emailTaken.username}, which the job's match rules do not link to this person; add "email" to match`,
+    };
+  }
+  claims.emails.set(emailKey(desired.email), desired.objectId);
+  if (!settings.create) {
+    return { action: 'skipped', subject, reason: 'not in WordPress and actions.create is off' };
+  }
+  return { action: 'create', subject, desired, body: createBody(desired, settings.jobName) };
+}
+
+function createBody(desired: DesiredUser, jobName: string): CreateBody {
+  const body: CreateBody = {
+    username: desired.login,
+    email: desired.email,
+    roles: desired.roles,
+    meta: { ...desired.meta, ...markerMeta(desired.objectId, [jobName]) },
+  };
+  for (const field of profileFields) {
+    const value = desired.profile[field];
+    if (value !== undefined) body[field] = storedValue(field, value);
+  }
+  return body;
+}
+
+function planUpdate(
+  desired: DesiredUser,
+  user: WordPressUser,
+  input: PlanInput,
+  subject: ChangeSubject,
+): Change {
+  const { settings, index } = input;
+  const patch: Record<string, unknown> = {};
+  const fields: string[] = [];
+  if (emailKey(user.email) !== emailKey(desired.email)) {
+    const owner = index.byEmail(desired.email).find((other) => other.id !== user.id);
+    if (owner) {
+      return {
+        action: 'error',
+        subject,
+        reason: `cannot change the email of #${user.id} ${user.username} to ${desired.email}: WordPress user #${owner.id} ${owner.username} has it`,
+      };
+    }
+    patch.email = desired.email;
+    fields.push('email');
+  }
+  for (const field of profileFields) {
+    const wanted = desired.profile[field];
+    if (wanted === undefined) continue;
+    const stored = storedValue(field, wanted);
+    if (stored !== currentValue(user, field)) {
+      patch[field] = stored;
+      fields.push(field);
+    }
+  }
+  const roles = plannedRoles(desired, user, settings);
+  if (roles) {
+    patch.roles = roles;
+    fields.push('roles');
+  }
+  const meta: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(desired.meta)) {
+    if (String(user.meta[key] ?? '') !== value) meta[key] = value;
+  }
+  if (objectIdOf(user) !== desired.objectId) meta[metaKeys.objectId] = desired.objectId;
+  const jobs = jobsOf(user);
+  if (!jobs.includes(settings.jobName)) meta[metaKeys.jobs] = [...jobs, settings.jobName].sort();
+  if (Object.keys(meta).length > 0) {
+    patch.meta = meta;
+    fields.push(...Object.keys(meta).map((key) => `meta.${key}`));
+  }
+  if (fields.length === 0) return { action: 'unchanged', subject, desired, user };
+  const onlyMarker = fields.every(
+    (field) => field === `meta.${metaKeys.objectId}` || field === `meta.${metaKeys.jobs}`,
+  );
+  if (!settings.update && !onlyMarker) {
+    return {
+      action: 'skipped',
+      subject,
+      reason: `differs in ${fields.join(', ')} but actions.update is off`,
+    };
+  }
+  return { action: 'update', subject, desired, user, fields, patch };
+}
+
+function plannedRoles(
+  desired: DesiredUser,
+  user: WordPressUser,
+  settings: PlanSettings,
+): string[] | undefined {
+  if (user.roles.includes('administrator') && !settings.manageAdministrators) return undefined;
+  const wanted =
+    settings.rolesMode === 'replace'
+      ? [...new Set(desired.roles)]
+      : [...new Set([...user.roles, ...desired.roles])];
+  return sameSet(wanted, user.roles) ? undefined : wanted;
+}
+
+function markerMeta(objectId: string, jobs: string[]): Record<string, unknown> {
+  return { [metaKeys.objectId]: objectId, [metaKeys.jobs]: jobs, [metaKeys.status]: 'active' };
+}
+
+/** The value WordPress will store for what we send, so later comparisons are stable. */
+function storedValue(field: ProfileField, value: string): string {
+  switch (field) {
+    case 'description':
+      return value.trim();
+    case 'url':
+      return value.trim().slice(0, 100);
+    case 'locale':
+      return value.trim();
+    default:
+      return sanitizeTextField(value);
+  }
+}
+
+function currentValue(user: WordPressUser, field: ProfileField): string {
+  return field === 'url' ? user.url.replace(/\/$/, '') : user[field];
+}
+
+function withUser(subject: ChangeSubject, user: WordPressUser): ChangeSubject {
+  return { ...subject, wordpressId: user.id, wordpressLogin: user.username };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item));
+}

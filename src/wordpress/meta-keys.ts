@@ -1,0 +1,7 @@
+// User meta the companion plugin registers for REST (wordpress-plugin/entra-wp-sync.php).
+export const metaKeys = {
+  objectId: 'entra_wp_sync_object_id',
+  jobs: 'entra_wp_sync_jobs',
+  status: 'entra_wp_sync_status',
+  restoreRoles: 'entra_wp_sync_restore_roles',
+} as const;

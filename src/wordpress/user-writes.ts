@@ -1,0 +1,56 @@
+// Creating, updating and finding users over core REST. A batching implementation of
+// the same interface can replace this one without the executor noticing.
+import type { WordPressClient } from './rest-client.ts';
+import { userFields, type WordPressUser } from './wordpress-user.ts';
+
+export interface UserWrites {
+  /** Sends the create once; the caller decides what a failure means. */
+  create(body: Record<string, unknown>): Promise<WordPressUser>;
+  update(id: number, patch: Record<string, unknown>): Promise<WordPressUser>;
+  /** Users whose login or email equals one of these, case-insensitively. */
+  findByLoginOrEmail(login: string, email: string): Promise<WordPressUser[]>;
+}
+
+const fields = userFields.join(',');
+
+export class RestUserWrites implements UserWrites {
+  readonly #client: WordPressClient;
+
+  constructor(client: WordPressClient) {
+    this.#client = client;
+  }
+
+  async create(body: Record<string, unknown>): Promise<WordPressUser> {
+    const response = await this.#client.request<WordPressUser>('POST', '/wp/v2/users', {
+      query: { context: 'edit', _fields: fields },
+      body,
+      // A replayed create can make a second account (WordPress has no unique index).
+      retry: false,
+    });
+    return response.data;
+  }
+
+  async update(id: number, patch: Record<string, unknown>): Promise<WordPressUser> {
+    const response = await this.#client.request<WordPressUser>('POST', `/wp/v2/users/${id}`, {
+      query: { context: 'edit', _fields: fields },
+      body: patch,
+    });
+    return response.data;
+  }
+
+  async findByLoginOrEmail(login: string, email: string): Promise<WordPressUser[]> {
+    const found = new Map<number, WordPressUser>();
+    for (const term of new Set([login, email].filter(Boolean))) {
+      // `search` matches substrings; keep exact matches only.
+      const response = await this.#client.request<WordPressUser[]>('GET', '/wp/v2/users', {
+        query: { context: 'edit', search: term, per_page: 100, _fields: fields },
+      });
+      for (const user of response.data) {
+        const sameLogin = user.username.toLowerCase() === login.toLowerCase();
+        const sameEmail = email !== '' && user.email.toLowerCase() === email.toLowerCase();
+        if (sameLogin || sameEmail) found.set(user.id, user);
+      }
+    }
+    return [...found.values()];
+  }
+}

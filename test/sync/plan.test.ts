@@ -1,0 +1,281 @@
+import { describe, expect, it } from 'vitest';
+import { parseMapping } from '../../src/config/mapping.ts';
+import type { DesiredUser } from '../../src/sync/desired-user.ts';
+import { mapEntraUser, type UserMappingSettings } from '../../src/sync/map-user.ts';
+import { CycleClaims, type PlanSettings, planChanges } from '../../src/sync/plan.ts';
+import { WordPressUserIndex } from '../../src/sync/user-index.ts';
+import type { WordPressUser } from '../../src/wordpress/wordpress-user.ts';
+
+const settings: PlanSettings = {
+  jobName: 'staff',
+  match: ['objectId', 'email', 'username'],
+  create: true,
+  update: true,
+  rolesMode: 'replace',
+  manageAdministrators: false,
+};
+
+const mapping: UserMappingSettings = {
+  map: {
+    user_login: parseMapping('userPrincipalName'),
+    user_email: parseMapping(['mail', 'otherMails', 'userPrincipalName']),
+    first_name: parseMapping('givenName'),
+    last_name: parseMapping('surname'),
+    display_name: parseMapping(['displayName', '{givenName} {surname}']),
+    meta: { department: parseMapping('department') },
+  },
+  guests: 'ignore',
+  defaultRole: 'subscriber',
+};
+
+function desired(entra: Record<string, unknown> & { id: string }): DesiredUser {
+  const result = mapEntraUser(entra, mapping);
+  if (!('login' in result)) throw new Error(`unmappable: ${result.reason}`);
+  return result;
+}
+
+/** What WordPress would store for a create body (it returns these fields). */
+function storedFrom(id: number, body: Record<string, unknown>): WordPressUser {
+  return {
+    id,
+    username: String(body.username),
+    email: String(body.email),
+    roles: body.roles as string[],
+    first_name: String(body.first_name ?? ''),
+    last_name: String(body.last_name ?? ''),
+    name: String(body.name ?? ''),
+    nickname: String(body.nickname ?? body.username),
+    description: '',
+    url: '',
+    locale: '',
+    meta: body.meta as Record<string, unknown>,
+  };
+}
+
+const ada = {
+  id: '11111111-1111-4111-8111-111111111111',
+  userPrincipalName: 'ada@contoso.com',
+  mail: 'Ada.Lovelace@contoso.com',
+  givenName: 'Ada',
+  surname: 'Lovelace',
+  displayName: 'Ada Lovelace',
+  department: 'Engines',
+};
+
+describe('planChanges', () => {
+  it('plans a create with the marker for an Entra user WordPress does not have', () => {
+    const changes = planChanges({
+      desired: [desired(ada)],
+      unmapped: [],
+      index: new WordPressUserIndex(),
+      settings,
+      claims: new CycleClaims(),
+    });
+    expect(changes).toHaveLength(1);
+    const change = changes[0]!;
+    expect(change.action).toBe('create');
+    if (change.action !== 'create') return;
+    expect(change.body).toMatchObject({
+      username: 'ada@contoso.com',
+      email: 'Ada.Lovelace@contoso.com',
+      first_name: 'Ada',
+      roles: ['subscriber'],
+      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'], department: 'Engines' },
+    });
+    expect(change.body).not.toHaveProperty('password');
+  });
+
+  it('plans zero writes when WordPress already holds what was sent, including non-ASCII and normalised text', () => {
+    const tricky = {
+      ...ada,
+      givenName: '  Zoë   Ångström ',
+      surname: 'Þórsdóttir <b>Dr</b>',
+      displayName: 'Zoë\tÅngström 100%25',
+    };
+    const first = planChanges({
+      desired: [desired(tricky)],
+      unmapped: [],
+      index: new WordPressUserIndex(),
+      settings,
+      claims: new CycleClaims(),
+    })[0]!;
+    if (first.action !== 'create') throw new Error('expected a create');
+    const index = new WordPressUserIndex([storedFrom(7, first.body)]);
+    const second = planChanges({
+      desired: [desired(tricky)],
+      unmapped: [],
+      index,
+      settings,
+      claims: new CycleClaims(),
+    });
+    expect(second.map((change) => change.action)).toEqual(['unchanged']);
+  });
+
+  it('updates only the fields that differ and never sends a password', () => {
+    const existing = storedFrom(3, {
+      username: 'ada@contoso.com',
+      email: 'ada.lovelace@CONTOSO.com',
+      roles: ['subscriber'],
+      first_name: 'Ada',
+      last_name: 'Byron',
+      name: 'Ada Lovelace',
+      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'], department: 'Engines' },
+    });
+    const [change] = planChanges({
+      desired: [desired(ada)],
+      unmapped: [],
+      index: new WordPressUserIndex([existing]),
+      settings,
+      claims: new CycleClaims(),
+    });
+    expect(change?.action).toBe('update');
+    if (change?.action !== 'update') return;
+    // Email differs only in case: WordPress treats that as the same address.
+    expect(change.fields).toEqual(['last_name']);
+    expect(change.patch).toEqual({ last_name: 'Lovelace' });
+  });
+
+  it('links an existing unmarked user found by email instead of creating a second one', () => {
+    const existing = storedFrom(5, {
+      username: 'alovelace',
+      email: 'ada.lovelace@contoso.com',
+      roles: ['subscriber'],
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      name: 'Ada Lovelace',
+      meta: {},
+    });
+    const [change] = planChanges({
+      desired: [desired(ada)],
+      unmapped: [],
+      index: new WordPressUserIndex([existing]),
+      settings,
+      claims: new CycleClaims(),
+    });
+    expect(change?.action).toBe('update');
+    if (change?.action !== 'update') return;
+    expect(change.user.id).toBe(5);
+    expect(change.patch.meta).toEqual({
+      entra_wp_sync_object_id: ada.id,
+      entra_wp_sync_jobs: ['staff'],
+      department: 'Engines',
+    });
+  });
+
+  it('reports two WordPress users matching one Entra user as an error, not a guess', () => {
+    const a = storedFrom(8, { username: 'ada1', email: 'Ada.Lovelace@contoso.com', roles: [], meta: {} });
+    const b = storedFrom(9, { username: 'ada2', email: 'ada.lovelace@contoso.com', roles: [], meta: {} });
+    const [change] = planChanges({
+      desired: [desired(ada)],
+      unmapped: [],
+      index: new WordPressUserIndex([a, b]),
+      settings,
+      claims: new CycleClaims(),
+    });
+    expect(change?.action).toBe('error');
+    if (change?.action !== 'error') return;
+    expect(change.reason).toContain('2 WordPress users match by email');
+  });
+
+  it('refuses the second of two Entra users sharing an email, even across pages', () => {
+    const claims = new CycleClaims();
+    const twin = {
+      ...ada,
+      id: '22222222-2222-4222-8222-222222222222',
+      userPrincipalName: 'ada2@contoso.com',
+      mail: 'ADA.lovelace@contoso.com',
+    };
+    const first = planChanges({
+      desired: [desired(ada)],
+      unmapped: [],
+      index: new WordPressUserIndex(),
+      settings,
+      claims,
+    });
+    const second = planChanges({
+      desired: [desired(twin)],
+      unmapped: [],
+      index: new WordPressUserIndex(),
+      settings,
+      claims,
+    });
+    expect(first[0]?.action).toBe('create');
+    expect(second[0]?.action).toBe('error');
+    if (second[0]?.action !== 'error') return;
+    expect(second[0].reason).toContain(ada.id);
+  });
+
+  it('does not change the roles of an administrator unless the job may', () => {
+    const admin = storedFrom(1, {
+      username: 'ada@contoso.com',
+      email: 'Ada.Lovelace@contoso.com',
+      roles: ['administrator'],
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      name: 'Ada Lovelace',
+      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'], department: 'Engines' },
+    });
+    const plan = (manageAdministrators: boolean) =>
+      planChanges({
+        desired: [desired(ada)],
+        unmapped: [],
+        index: new WordPressUserIndex([admin]),
+        settings: { ...settings, manageAdministrators },
+        claims: new CycleClaims(),
+      })[0];
+    expect(plan(false)?.action).toBe('unchanged');
+    const allowed = plan(true);
+    expect(allowed?.action).toBe('update');
+    if (allowed?.action === 'update') expect(allowed.patch.roles).toEqual(['subscriber']);
+  });
+
+  it('keeps roles the mapping does not give in add mode', () => {
+    const editor = storedFrom(4, {
+      username: 'ada@contoso.com',
+      email: 'Ada.Lovelace@contoso.com',
+      roles: ['editor'],
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      name: 'Ada Lovelace',
+      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'], department: 'Engines' },
+    });
+    const [change] = planChanges({
+      desired: [desired(ada)],
+      unmapped: [],
+      index: new WordPressUserIndex([editor]),
+      settings: { ...settings, rolesMode: 'add' },
+      claims: new CycleClaims(),
+    });
+    expect(change?.action).toBe('update');
+    if (change?.action === 'update') expect(change.patch.roles).toEqual(['editor', 'subscriber']);
+  });
+});
+
+describe('mapEntraUser', () => {
+  it('explains a user without any email instead of failing the run', () => {
+    const result = mapEntraUser({ id: 'x', userPrincipalName: '' }, mapping);
+    expect(result).toMatchObject({ outcome: 'error' });
+    expect('reason' in result && result.reason).toContain('no email found');
+  });
+
+  it('turns accents into a username WordPress accepts and rejects characters it does not', () => {
+    const accented = mapEntraUser({ ...ada, userPrincipalName: 'jörg@contoso.com' }, mapping);
+    expect('login' in accented && accented.login).toBe('jorg@contoso.com');
+    const broken = mapEntraUser({ ...ada, userPrincipalName: 'ada+test/x@contoso.com' }, mapping);
+    expect(broken).toMatchObject({ outcome: 'error' });
+    expect('reason' in broken && broken.reason).toContain('characters WordPress does not allow (+ /)');
+  });
+
+  it('rejects usernames over 60 characters with the reason', () => {
+    const result = mapEntraUser({ ...ada, userPrincipalName: `${'a'.repeat(61)}@contoso.com` }, mapping);
+    expect('reason' in result && result.reason).toContain('longer than WordPress');
+  });
+
+  it('skips guests when the job ignores them', () => {
+    const result = mapEntraUser(
+      { ...ada, userType: 'Guest', userPrincipalName: 'ada_fabrikam.com#EXT#@contoso.onmicrosoft.com' },
+      mapping,
+    );
+    expect(result).toMatchObject({ outcome: 'skipped' });
+  });
+});

@@ -1,8 +1,26 @@
 #!/usr/bin/env node
+import { ExitCode } from '../errors.ts';
 import { runCli } from './main.ts';
 
-process.exitCode = await runCli(process.argv.slice(2), {
+// SIGINT/SIGTERM stop new work at the next safe point; the checkpoint is saved and the
+// exit code says which signal it was (130/143), as shells and schedulers expect.
+const controller = new AbortController();
+let signalExit: number | undefined;
+for (const [signal, code] of [
+  ['SIGINT', ExitCode.interrupted],
+  ['SIGTERM', ExitCode.terminated],
+] as const) {
+  process.on(signal, () => {
+    if (signalExit !== undefined) process.exit(code);
+    signalExit = code;
+    controller.abort();
+  });
+}
+
+const exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  signal: controller.signal,
 });
+process.exitCode = signalExit ?? exitCode;

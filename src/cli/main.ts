@@ -1,13 +1,17 @@
 // The container / terminal entry: parses the command line and returns an exit code
 // (never calls process.exit, so tests can run it in-process).
 import { parseArgs } from 'node:util';
-import { describeError, ExitCode } from '../errors.ts';
+import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { productName, productVersion } from '../version.ts';
+import { runCommand } from './commands/run.ts';
+import { createConsoleLogger } from './console-logger.ts';
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM: the run stops at the next safe point. */
+  signal?: AbortSignal;
 }
 
 const usage = `Usage: ${productName} <command> [options]
@@ -51,8 +55,37 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${usage}\n`);
     return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
   }
-  io.stderr(`Unknown command "${command}".\n\n${usage}\n`);
-  return ExitCode.usage;
+  const logFormat = values['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    io.stderr(`--log-format must be text or json (got "${logFormat}").\n`);
+    return ExitCode.usage;
+  }
+  const logger = createConsoleLogger({
+    format: logFormat,
+    minimumLevel: values.quiet ? 'warn' : 'info',
+    write: (line) => io.stderr(`${line}\n`),
+  });
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand({
+          configPath: values.config ?? 'jobs.yaml',
+          job: values.job,
+          dryRun: values['dry-run'] ?? false,
+          outDir: values.out,
+          env: io.env,
+          logger,
+          signal: io.signal ?? new AbortController().signal,
+          stdout: io.stdout,
+        });
+      default:
+        io.stderr(`Unknown command "${command}".\n\n${usage}\n`);
+        return ExitCode.usage;
+    }
+  } catch (error) {
+    io.stderr(`${describeError(error)}\n`);
+    return error instanceof ActionableError ? error.exitCode : ExitCode.failed;
+  }
 }
 
 function parseCommandLine(argv: string[]) {

@@ -23,6 +23,8 @@ export interface JobRunSummary {
   /** Why the run stopped early (maxRuntime, signal) or failed. */
   stopReason: string | undefined;
   fatalError: string | undefined;
+  /** Set with fatalError: the exit code that failure means (2 for config, 1 otherwise). */
+  exitCode?: number | undefined;
 }
 
 const examplesPerGroup = 3;

@@ -1,0 +1,42 @@
+// `entra-wp-sync run`: sync every job, or one with --job; --dry-run plans only.
+import { loadConfig, selectJobs } from '../../config/load.ts';
+import type { Logger } from '../../log/logger.ts';
+import { runJobs } from '../../sync/run-jobs.ts';
+
+export interface RunCommandOptions {
+  configPath: string;
+  job: string | undefined;
+  dryRun: boolean;
+  outDir: string | undefined;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  signal: AbortSignal;
+  stdout: (text: string) => void;
+}
+
+export async function runCommand(options: RunCommandOptions): Promise<number> {
+  const config = await loadConfig(options.configPath, options.env);
+  const jobs = selectJobs(config, options.job ? [options.job] : undefined);
+  const outcome = await runJobs({
+    config,
+    jobs,
+    dryRun: options.dryRun,
+    outDir: options.outDir,
+    env: options.env,
+    logger: options.logger,
+    signal: options.signal,
+  });
+  for (const summary of outcome.summaries) {
+    const counts = Object.entries(summary.counts)
+      .map(([action, count]) => `${count} ${action}`)
+      .join(', ');
+    const state = summary.fatalError
+      ? `failed: ${summary.fatalError}`
+      : summary.cycleComplete
+        ? 'cycle complete'
+        : 'cycle continues next run';
+    options.stdout(`${summary.job}${summary.dryRun ? ' (preview)' : ''}: ${counts || 'nothing to do'}; ${state}\n`);
+  }
+  options.stdout(`Reports: ${outcome.outputDir}\n`);
+  return outcome.exitCode;
+}

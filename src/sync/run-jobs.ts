@@ -1,0 +1,177 @@
+// Runs the selected jobs one after another and writes the run's reports. Shared by the
+// CLI and the GitHub Action; neither knows how a job is wired to Graph and WordPress.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { LoadedConfig, ResolvedJob } from '../config/resolve.ts';
+import { ActionableError, describeError, ExitCode } from '../errors.ts';
+import { resolveCloudEndpoints } from '../graph/clouds.ts';
+import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
+import { GraphApi } from '../graph/graph-api.ts';
+import type { Logger } from '../log/logger.ts';
+import { ResultsWriter } from '../report/results-writer.ts';
+import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
+import { FileStateStore } from '../state/file-store.ts';
+import type { StateStore } from '../state/state-store.ts';
+import { WordPressClient } from '../wordpress/rest-client.ts';
+import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-account.ts';
+import { loadAllUsers } from '../wordpress/user-index.ts';
+import { RestUserWrites } from '../wordpress/user-writes.ts';
+import { runCycle } from './cycle.ts';
+import { toCycleJob } from './cycle-job.ts';
+import { WordPressUserIndex } from './user-index.ts';
+
+export interface RunOptions {
+  config: LoadedConfig;
+  jobs: readonly ResolvedJob[];
+  dryRun: boolean;
+  /** Reports go here; default ./entra-wp-sync-out/<run id>/. */
+  outDir?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+}
+
+export interface RunOutcome {
+  runId: string;
+  exitCode: number;
+  summaries: JobRunSummary[];
+  outputDir: string;
+  resultsPath: string;
+  summaryPath: string;
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function runJobs(options: RunOptions): Promise<RunOutcome> {
+  const runId = newRunId();
+  const outputDir = resolve(options.outDir ?? join('entra-wp-sync-out', runId));
+  await mkdir(outputDir, { recursive: true });
+  const results = new ResultsWriter(outputDir);
+  await results.open();
+  const summaries: JobRunSummary[] = [];
+  try {
+    for (const job of options.jobs) {
+      if (options.signal?.aborted) break;
+      summaries.push(await runOneJob(job, runId, results, options));
+    }
+  } finally {
+    await results.close();
+  }
+  const summaryPath = join(outputDir, 'summary.md');
+  await writeFile(summaryPath, `${renderSummaryMarkdown(summaries)}\n`, { mode: 0o600 });
+  return { runId, exitCode: exitCodeOf(summaries), summaries, outputDir, resultsPath: results.jsonlPath, summaryPath };
+}
+
+async function runOneJob(
+  job: ResolvedJob,
+  runId: string,
+  results: ResultsWriter,
+  options: RunOptions,
+): Promise<JobRunSummary> {
+  const started = new Date();
+  const { logger } = options;
+  let client: WordPressClient | undefined;
+  try {
+    const cycleJob = toCycleJob(job);
+    const endpoints = resolveCloudEndpoints(job.graph);
+    const { credential } = selectCredential(
+      {
+        tenantId: job.graph.tenantId,
+        clientId: job.graph.clientId,
+        endpoints,
+        customAuthority: job.graph.authorityHost !== undefined,
+      },
+      options.env as CredentialEnvironment,
+    );
+    const graph = new GraphApi(credential, endpoints);
+    client = new WordPressClient(
+      {
+        url: job.wordpress.url,
+        username: job.wordpress.username,
+        applicationPassword: applicationPassword(job, options.env),
+      },
+      { connections: Math.max(4, job.limits.concurrency * 2) },
+    );
+    const account = await fetchSiteAccount(client);
+    if (!options.dryRun) assertCanManageUsers(account, client.siteUrl);
+    const store = stateStoreFor(job);
+    const lock = options.dryRun
+      ? undefined
+      : await store.lock(job.name, { runId, pid: process.pid, host: hostname(), startedAt: started.toISOString() });
+    try {
+      logger.info(`${job.name}: loading WordPress users from ${client.siteUrl}`, { job: job.name, event: 'index' });
+      const index = new WordPressUserIndex(await loadAllUsers(client));
+      logger.info(`${job.name}: ${index.size} WordPress users; reading Entra`, { job: job.name, event: 'start' });
+      return await runCycle(cycleJob, {
+        runId,
+        dryRun: options.dryRun,
+        graph,
+        writes: new RestUserWrites(client),
+        index,
+        store,
+        results,
+        logger,
+        signal: options.signal,
+      });
+    } finally {
+      await lock?.release();
+    }
+  } catch (error) {
+    logger.error(`${job.name}: ${describeError(error)}`, { job: job.name, event: 'failed' });
+    return failedSummary(job.name, runId, options.dryRun, started, error);
+  } finally {
+    await client?.close();
+  }
+}
+
+function applicationPassword(job: ResolvedJob, env: NodeJS.ProcessEnv): string {
+  const value = env[job.wordpress.applicationPasswordEnv];
+  if (!value) {
+    throw new ActionableError(`Job "${job.name}": ${job.wordpress.applicationPasswordEnv} is not set.`, {
+      exitCode: ExitCode.usage,
+      hint: `Put the WordPress application password of "${job.wordpress.username}" in the ${job.wordpress.applicationPasswordEnv} environment variable (a secret in GitHub Actions).`,
+    });
+  }
+  return value;
+}
+
+function stateStoreFor(job: ResolvedJob): StateStore {
+  if (job.state.backend !== 'file') {
+    throw new ActionableError(`Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`, {
+      exitCode: ExitCode.usage,
+      hint: 'Use state.backend: file.',
+    });
+  }
+  return new FileStateStore(job.state.directory);
+}
+
+function failedSummary(job: string, runId: string, dryRun: boolean, started: Date, error: unknown): JobRunSummary {
+  return {
+    job,
+    runId,
+    dryRun,
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    counts: {},
+    errorGroups: [],
+    pagesDone: 0,
+    usersSoFar: 0,
+    totalCount: undefined,
+    cycleComplete: false,
+    stopReason: undefined,
+    fatalError: describeError(error),
+    exitCode: error instanceof ActionableError ? error.exitCode : ExitCode.failed,
+  };
+}
+
+function exitCodeOf(summaries: readonly JobRunSummary[]): number {
+  const fatal = summaries.find((summary) => summary.fatalError !== undefined);
+  if (fatal) return fatal.exitCode ?? ExitCode.failed;
+  if (summaries.some((summary) => (summary.counts.failed ?? 0) > 0)) return ExitCode.partial;
+  return ExitCode.ok;
+}

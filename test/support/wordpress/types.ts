@@ -1,0 +1,78 @@
+// Shapes shared by the WordPress test bed (stack owner) and its clients (test files).
+
+/** One independent WordPress site of the stack: its own database, port and uploads. */
+export interface WordPressSite {
+  /** 0-based site index. */
+  index: number;
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:40123 */
+  url: string;
+  /** REST root with trailing slash, e.g. http://127.0.0.1:40123/wp-json/ */
+  restUrl: string;
+  adminUser: string;
+  adminPassword: string;
+  /** Application password of adminUser (use with HTTP Basic auth). */
+  appPassword: string;
+  /** A user with role 'editor' (no edit_users / list_users). */
+  editorUser: string;
+  editorPassword: string;
+  editorAppPassword: string;
+  dbName: string;
+}
+
+/** Paths of the stack's logs, for error messages and debugging. */
+export interface WordPressStackLogs {
+  mariadb: string;
+  phpFpm: string;
+  phpErrors: string;
+  nginxError: string;
+  nginxAccess: string;
+}
+
+/** Written as JSON to `<root>/stack.json`; everything a client process needs. */
+export interface WordPressStackDescriptor {
+  root: string;
+  wordpressDir: string;
+  mariadbSocket: string;
+  templateDb: string;
+  /** PHP script run by runPhp(): loads wp-load.php for the site in WP_TESTBED_SITE. */
+  runPhpScript: string;
+  sites: WordPressSite[];
+  logs: WordPressStackLogs;
+}
+
+/** What any process can do with a running stack. */
+export interface WordPressStackClient {
+  readonly descriptor: WordPressStackDescriptor;
+  readonly sites: WordPressSite[];
+  /** Restores the site's freshly installed database and empties its uploads. */
+  resetSite(index: number): Promise<WordPressSite>;
+  /** Runs PHP code (no `<?php` needed) with WordPress loaded for that site; resolves with stdout. */
+  runPhp(index: number, phpCode: string): Promise<string>;
+  /** Runs SQL through the mariadb client against that site's database; resolves with tab-separated output. */
+  runSql(index: number, sql: string): Promise<string>;
+}
+
+/** The stack as seen by the process that started it. */
+export interface WordPressStack extends WordPressStackClient {
+  readonly descriptorFile: string;
+  /** How long each start-up phase took, in milliseconds. */
+  readonly timings: Readonly<Record<string, number>>;
+  restartPhpFpm(): Promise<void>;
+  stopDatabase(): Promise<void>;
+  startDatabase(): Promise<void>;
+  stopPhpFpm(): Promise<void>;
+  startPhpFpm(): Promise<void>;
+  /** Stops every process the stack started and removes its root directory. */
+  stop(): Promise<void>;
+}
+
+export interface StartWordPressStackOptions {
+  /** Number of independent sites (default 1). */
+  sites?: number;
+  /** Directory to create the stack in (default: a fresh dir under os.tmpdir()). Removed by stop(). */
+  root?: string;
+  /** Turn on WP_DEBUG (errors go to the PHP error log). */
+  debug?: boolean;
+  /** Keep the root directory on stop() (for post-mortem debugging). */
+  keepRoot?: boolean;
+}

@@ -43,7 +43,10 @@ export interface RunOutcome {
 }
 
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -64,7 +67,14 @@ export async function runJobs(options: RunOptions): Promise<RunOutcome> {
   }
   const summaryPath = join(outputDir, 'summary.md');
   await writeFile(summaryPath, `${renderSummaryMarkdown(summaries)}\n`, { mode: 0o600 });
-  return { runId, exitCode: exitCodeOf(summaries), summaries, outputDir, resultsPath: results.jsonlPath, summaryPath };
+  return {
+    runId,
+    exitCode: exitCodeOf(summaries),
+    summaries,
+    outputDir,
+    resultsPath: results.jsonlPath,
+    summaryPath,
+  };
 }
 
 async function runOneJob(
@@ -102,11 +112,22 @@ async function runOneJob(
     const store = stateStoreFor(job);
     const lock = options.dryRun
       ? undefined
-      : await store.lock(job.name, { runId, pid: process.pid, host: hostname(), startedAt: started.toISOString() });
+      : await store.lock(job.name, {
+          runId,
+          pid: process.pid,
+          host: hostname(),
+          startedAt: started.toISOString(),
+        });
     try {
-      logger.info(`${job.name}: loading WordPress users from ${client.siteUrl}`, { job: job.name, event: 'index' });
+      logger.info(`${job.name}: loading WordPress users from ${client.siteUrl}`, {
+        job: job.name,
+        event: 'index',
+      });
       const index = new WordPressUserIndex(await loadAllUsers(client));
-      logger.info(`${job.name}: ${index.size} WordPress users; reading Entra`, { job: job.name, event: 'start' });
+      logger.info(`${job.name}: ${index.size} WordPress users; reading Entra`, {
+        job: job.name,
+        event: 'start',
+      });
       return await runCycle(cycleJob, {
         runId,
         dryRun: options.dryRun,
@@ -142,15 +163,24 @@ function applicationPassword(job: ResolvedJob, env: NodeJS.ProcessEnv): string {
 
 function stateStoreFor(job: ResolvedJob): StateStore {
   if (job.state.backend !== 'file') {
-    throw new ActionableError(`Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`, {
-      exitCode: ExitCode.usage,
-      hint: 'Use state.backend: file.',
-    });
+    throw new ActionableError(
+      `Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`,
+      {
+        exitCode: ExitCode.usage,
+        hint: 'Use state.backend: file.',
+      },
+    );
   }
   return new FileStateStore(job.state.directory);
 }
 
-function failedSummary(job: string, runId: string, dryRun: boolean, started: Date, error: unknown): JobRunSummary {
+function failedSummary(
+  job: string,
+  runId: string,
+  dryRun: boolean,
+  started: Date,
+  error: unknown,
+): JobRunSummary {
   return {
     job,
     runId,

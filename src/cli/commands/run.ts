@@ -35,7 +35,9 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       : summary.cycleComplete
         ? 'cycle complete'
         : 'cycle continues next run';
-    options.stdout(`${summary.job}${summary.dryRun ? ' (preview)' : ''}: ${counts || 'nothing to do'}; ${state}\n`);
+    options.stdout(
+      `${summary.job}${summary.dryRun ? ' (preview)' : ''}: ${counts || 'nothing to do'}; ${state}\n`,
+    );
   }
   options.stdout(`Reports: ${outcome.outputDir}\n`);
   return outcome.exitCode;

@@ -1,0 +1,48 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { newCheckpoint } from '../../src/state/checkpoint.ts';
+import { CorruptCheckpointError, JobAlreadyRunningError } from '../../src/state/errors.ts';
+import { FileStateStore } from '../../src/state/file-store.ts';
+
+async function store() {
+  return new FileStateStore(await mkdtemp(join(tmpdir(), 'entra-wp-sync-state-')));
+}
+
+const owner = (pid: number) => ({ runId: 'r1', pid, host: hostname(), startedAt: new Date().toISOString() });
+
+describe('FileStateStore', () => {
+  it('saves a checkpoint and loads it back', async () => {
+    const files = await store();
+    const checkpoint = newCheckpoint('staff', 'cycle-1', new Date());
+    checkpoint.nextLink = 'https://graph.example/v1.0/users?$skiptoken=abc';
+    checkpoint.seen = ['a', 'b'];
+    await files.save(checkpoint);
+    expect(await files.load('staff')).toEqual(checkpoint);
+    expect(await files.load('other')).toBeUndefined();
+  });
+
+  it('refuses a damaged checkpoint with advice instead of starting over silently', async () => {
+    const files = await store();
+    await files.save(newCheckpoint('staff', 'cycle-1', new Date()));
+    const text = await readFile(files.checkpointPath('staff'), 'utf8');
+    await writeFile(files.checkpointPath('staff'), text.slice(0, text.length / 2));
+    const error = await files.load('staff').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    expect((error as CorruptCheckpointError).hint).toContain('state reset --job staff');
+  });
+
+  it('lets only one live run hold a job, and takes over the lock of a dead one', async () => {
+    const files = await store();
+    const lock = await files.lock('staff', owner(process.pid));
+    const second = await files.lock('staff', owner(process.pid)).catch((caught: unknown) => caught);
+    expect(second).toBeInstanceOf(JobAlreadyRunningError);
+    expect((second as Error).message).toContain('Job "staff" is already running');
+    await lock.release();
+    // A lock left by a process that no longer exists (kill -9) is stale.
+    await writeFile(files.lockPath('staff'), JSON.stringify(owner(2 ** 22 + 12345)));
+    const taken = await files.lock('staff', owner(process.pid));
+    await taken.release();
+  });
+});

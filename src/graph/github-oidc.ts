@@ -16,7 +16,8 @@ export async function fetchGitHubIdToken(env: GitHubOidcEnvironment, audience: s
   const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!requestUrl || !requestToken) {
-    throw new ActionableError('GitHub did not offer an OIDC token to this job.', {
+    // MSAL keeps only the message of a callback's error, so the fix is in the message too.
+    throw new ActionableError('GitHub did not offer an OIDC token to this job (it needs `permissions: id-token: write`).', {
       hint: 'Add `permissions: id-token: write` to the workflow job, or set AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH instead.',
     });
   }

@@ -127,10 +127,17 @@ function stringOrUndefined(value: unknown): string | undefined {
 }
 
 function isTransient(error: unknown): boolean {
-  if (error instanceof GraphError) {
-    return error.statusCode === 500 || error.statusCode === 502 || error.statusCode === -1;
+  if (isCredentialFailure(error)) return false;
+  if (error instanceof GraphError && error.statusCode > 0) {
+    return error.statusCode === 500 || error.statusCode === 502;
   }
   return isNetworkFailure(error);
+}
+
+/** The graph client reports credential failures as GraphError -1 named after the cause. */
+function isCredentialFailure(error: unknown): boolean {
+  const name = error instanceof GraphError ? (error.code ?? '') : error instanceof Error ? error.name : '';
+  return /CredentialUnavailableError|AuthenticationError|AuthenticationRequiredError/.test(name);
 }
 
 function isNetworkFailure(error: unknown): boolean {
@@ -180,7 +187,19 @@ const credentialHints: Array<[RegExp, string]> = [
 
 export function translateGraphFailure(error: unknown, path: string): ActionableError {
   if (error instanceof ActionableError) return error;
-  if (error instanceof GraphError) {
+  if (isCredentialFailure(error)) {
+    const message = (error instanceof Error ? error.message : String(error)).replace(/undefined\s*$/, '');
+    const hint =
+      credentialHints.find(([pattern]) => pattern.test(message))?.[1] ??
+      (/id-token: write/.test(message)
+        ? 'Add `permissions: id-token: write` to the workflow job, or set AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH instead.'
+        : undefined);
+    return new ActionableError(
+      `Could not get a token from Entra: ${firstLine(message)}`,
+      hint ? { hint, cause: error } : { cause: error },
+    );
+  }
+  if (error instanceof GraphError && error.statusCode > 0) {
     const where = describePath(path);
     if (error.statusCode === 403 || error.code === 'Authorization_RequestDenied') {
       return new GraphRequestError(

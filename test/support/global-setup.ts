@@ -1,5 +1,9 @@
 // Vitest global setup: one WordPress stack for the whole run, one site per worker.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { fakeTls } from '../fixtures/graph-lite/tls.ts';
 import { startWordPressStack, type WordPressStackDescriptor } from './wordpress/index.ts';
 
 declare module 'vitest' {
@@ -10,6 +14,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // One CA for the fake Graph, trusted by every worker: Node reads NODE_EXTRA_CA_CERTS
+  // only at start, and workers are forked after this setup.
+  process.env.FAKE_GRAPH_TLS_DIR ??= mkdtempSync(join(tmpdir(), 'entra-wp-sync-fake-graph-tls-'));
+  process.env.NODE_EXTRA_CA_CERTS = fakeTls(process.env.FAKE_GRAPH_TLS_DIR).caBundleFile;
   // One site per worker (vitest.config.ts: maxWorkers 2); WP_TESTBED_SITES overrides.
   const sites = Number(process.env.WP_TESTBED_SITES) || 2;
   const stack = await startWordPressStack({ sites, debug: process.env.WP_TESTBED_DEBUG === '1' });

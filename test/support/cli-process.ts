@@ -1,0 +1,63 @@
+// Runs the product's CLI as a child process, the way a container or cron host would,
+// so that NODE_EXTRA_CA_CERTS (read only at start) can trust the fake Graph.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const cliEntry = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Resolves when stderr or stdout has printed text matching the pattern. */
+  waitForOutput(pattern: RegExp): Promise<void>;
+  result: Promise<CliResult>;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
+  const child = spawn(process.execPath, [cliEntry, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  const check = () => {
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(stdout) || waiter.pattern.test(stderr)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    check();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    check();
+  });
+  const result = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    child,
+    result,
+    waitForOutput: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        result.then(() => reject(new Error(`CLI exited before printing ${pattern}:\n${stdout}\n${stderr}`)));
+      }),
+  };
+}
+
+export function runCliProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return startCli(args, env).result;
+}

@@ -17,9 +17,12 @@ export async function fetchGitHubIdToken(env: GitHubOidcEnvironment, audience: s
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!requestUrl || !requestToken) {
     // MSAL keeps only the message of a callback's error, so the fix is in the message too.
-    throw new ActionableError('GitHub did not offer an OIDC token to this job (it needs `permissions: id-token: write`).', {
-      hint: 'Add `permissions: id-token: write` to the workflow job, or set AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH instead.',
-    });
+    throw new ActionableError(
+      'GitHub did not offer an OIDC token to this job (it needs `permissions: id-token: write`).',
+      {
+        hint: 'Add `permissions: id-token: write` to the workflow job, or set AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH instead.',
+      },
+    );
   }
   const url = new URL(requestUrl);
   url.searchParams.set('audience', audience);

@@ -1,0 +1,110 @@
+// A fake Entra tenant, this worker's real WordPress site and a jobs.yaml joining them,
+// for tests that run the product's CLI end to end.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { type FakeGraph, FakeTenant, type FakeUser, startFakeGraph } from '../fixtures/graph-lite/index.ts';
+import { type CliResult, type RunningCli, runCliProcess, startCli } from './cli-process.ts';
+import { adminHeaders, useWordPressSite, type WordPressSite } from './wordpress-site.ts';
+
+export const testTenantId = '3c2b1a09-8f7e-4d6c-9b5a-0e1f2d3c4b5a';
+export const testClientId = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
+export const testClientSecret = 'test-client-secret-Zq8~';
+
+export interface SyncHarness {
+  graph: FakeGraph;
+  site: WordPressSite;
+  directory: string;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  writeConfig(job?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<string>;
+  run(args: string[]): Promise<CliResult>;
+  start(args: string[]): RunningCli;
+  wordpressUsers(): Promise<WordPressRestUser[]>;
+  readResults(outDir: string): Promise<Array<Record<string, unknown>>>;
+  stop(): Promise<void>;
+}
+
+export interface WordPressRestUser {
+  id: number;
+  username: string;
+  email: string;
+  roles: string[];
+  first_name: string;
+  last_name: string;
+  name: string;
+  meta: Record<string, unknown>;
+}
+
+export async function startSyncHarness(users: FakeUser[]): Promise<SyncHarness> {
+  const site = await useWordPressSite();
+  const graph = await startFakeGraph({
+    tenant: new FakeTenant(users),
+    tenantId: testTenantId,
+    apps: [
+      {
+        clientId: testClientId,
+        clientSecret: testClientSecret,
+        permissions: ['User.Read.All', 'GroupMember.Read.All'],
+      },
+    ],
+  });
+  const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-test-'));
+  const configPath = join(directory, 'jobs.yaml');
+  const env: NodeJS.ProcessEnv = {
+    AZURE_CLIENT_SECRET: testClientSecret,
+    WORDPRESS_APP_PASSWORD: site.appPassword,
+    NODE_EXTRA_CA_CERTS: graph.caBundleFile,
+    GITHUB_ACTIONS: '',
+    CI: '',
+  };
+  const harness: SyncHarness = {
+    graph,
+    site,
+    directory,
+    configPath,
+    env,
+    async writeConfig(job = {}, extra = {}) {
+      const config = {
+        graph: {
+          tenantId: testTenantId,
+          clientId: testClientId,
+          endpoint: graph.graphEndpoint,
+          authorityHost: graph.authorityHost,
+        },
+        wordpress: { url: site.url, username: site.adminUser },
+        state: { directory: join(directory, 'state') },
+        jobs: [{ name: 'staff', source: { users: {} }, ...job }],
+        ...extra,
+      };
+      await writeFile(configPath, stringify(config));
+      return configPath;
+    },
+    run: (args) => runCliProcess(args, env),
+    start: (args) => startCli(args, env),
+    async wordpressUsers() {
+      const users: WordPressRestUser[] = [];
+      for (let page = 1; ; page++) {
+        const response = await fetch(
+          `${site.restUrl}wp/v2/users?context=edit&per_page=100&page=${page}&orderby=id`,
+          { headers: adminHeaders(site) },
+        );
+        const batch = (await response.json()) as WordPressRestUser[];
+        users.push(...batch);
+        if (page >= Number(response.headers.get('x-wp-totalpages') ?? 1)) return users;
+      }
+    },
+    async readResults(outDir) {
+      const text = await readFile(join(outDir, 'results.jsonl'), 'utf8');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    async stop() {
+      await graph.stop();
+    },
+  };
+  return harness;
+}

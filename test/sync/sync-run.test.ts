@@ -155,8 +155,8 @@ describe('run: Entra users into a real WordPress', () => {
       'bbbbbbbb-0000-4000-8000-000000000002',
       'bbbbbbbb-0000-4000-8000-000000000004',
     ]);
-    expect(failed.find((row) => row.objectId.toString().endsWith('1'))?.message).toContain('no email found');
-    expect(failed.find((row) => row.objectId.toString().endsWith('4'))?.message).toContain(
+    expect(failed.find((row) => String(row.objectId).endsWith('1'))?.message).toContain('no email found');
+    expect(failed.find((row) => String(row.objectId).endsWith('4'))?.message).toContain(
       'also used by Entra user',
     );
     const summary = await readFile(join(out, 'summary.md'), 'utf8');

@@ -88502,6 +88502,7 @@ function planUpdate(desired, user, input2, subject) {
   }
   const meta3 = {};
   for (const [key, value] of Object.entries(desired.meta)) {
+    if (!(key in user.meta)) continue;
     if (String(user.meta[key] ?? "") !== value) meta3[key] = value;
   }
   if (objectIdOf(user) !== desired.objectId) meta3[metaKeys.objectId] = desired.objectId;

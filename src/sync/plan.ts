@@ -149,6 +149,9 @@ function planUpdate(
   }
   const meta: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(desired.meta)) {
+    // WordPress leaves out meta keys it does not expose over REST and ignores writes to
+    // them; comparing those would plan the same update on every run.
+    if (!(key in user.meta)) continue;
     if (String(user.meta[key] ?? '') !== value) meta[key] = value;
   }
   if (objectIdOf(user) !== desired.objectId) meta[metaKeys.objectId] = desired.objectId;

@@ -155,11 +155,28 @@ describe('planChanges', () => {
     expect(change?.action).toBe('update');
     if (change?.action !== 'update') return;
     expect(change.user.id).toBe(5);
-    expect(change.patch.meta).toEqual({
-      entra_wp_sync_object_id: ada.id,
-      entra_wp_sync_jobs: ['staff'],
-      department: 'Engines',
+    expect(change.patch.meta).toEqual({ entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'] });
+  });
+
+  it('does not plan updates for meta keys the site does not expose over REST', () => {
+    const existing = storedFrom(6, {
+      username: 'ada@contoso.com',
+      email: 'Ada.Lovelace@contoso.com',
+      roles: ['subscriber'],
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      name: 'Ada Lovelace',
+      // `department` is not registered on the site, so REST leaves it out.
+      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'] },
     });
+    const [change] = planChanges({
+      desired: [desired(ada)],
+      unmapped: [],
+      index: new WordPressUserIndex([existing]),
+      settings,
+      claims: new CycleClaims(),
+    });
+    expect(change?.action).toBe('unchanged');
   });
 
   it('reports two WordPress users matching one Entra user as an error, not a guess', () => {

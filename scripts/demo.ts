@@ -1,0 +1,115 @@
+// `npm run demo`: the product end to end on this machine. Starts a real WordPress and a
+// fake Entra tenant, previews the sync, applies it, runs it again, and stops cleanly
+// (`npm run demo -- --keep` leaves WordPress up until Ctrl-C, to look around).
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { createDemoTenant, startFakeGraph } from '../test/fixtures/graph-lite/index.ts';
+import { startWordPressStack } from '../test/support/wordpress/index.ts';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const keep = process.argv.includes('--keep');
+const tenantId = 'c0ffee00-1234-4abc-8def-0123456789ab';
+const clientId = 'dem0dem0-0000-4000-8000-000000000001'.replace(/m/g, 'e');
+const clientSecret = 'demo-secret';
+
+const say = (text: string) => process.stdout.write(`${text}\n`);
+
+say('Starting a local WordPress (MariaDB, PHP-FPM, nginx on 127.0.0.1)…');
+const stack = await startWordPressStack({ sites: 1 });
+const site = stack.sites[0]!;
+const tenant = createDemoTenant();
+const graph = await startFakeGraph({
+  tenant,
+  tenantId,
+  apps: [{ clientId, clientSecret, permissions: ['User.Read.All', 'GroupMember.Read.All'] }],
+});
+try {
+  const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-demo-'));
+  const configPath = join(directory, 'jobs.yaml');
+  await writeFile(
+    configPath,
+    stringify({
+      graph: { tenantId, clientId, endpoint: graph.graphEndpoint, authorityHost: graph.authorityHost },
+      wordpress: { url: site.url, username: site.adminUser },
+      state: { directory: join(directory, 'state') },
+      jobs: [
+        {
+          name: 'demo',
+          source: { users: {} },
+          map: { meta: { department: 'department', job_title: 'jobTitle' } },
+          limits: { pageSize: 100, concurrency: 8 },
+        },
+      ],
+    }),
+  );
+  const env = {
+    ...process.env,
+    AZURE_CLIENT_SECRET: clientSecret,
+    WORDPRESS_APP_PASSWORD: site.appPassword,
+    NODE_EXTRA_CA_CERTS: graph.caBundleFile,
+  };
+  // Asynchronous on purpose: the fake Graph answers from this very process.
+  const run = async (label: string, args: string[]) => {
+    say(`\n$ entra-wp-sync ${args.join(' ')}    # ${label}`);
+    const started = Date.now();
+    const child = spawn(process.execPath, [cli, ...args, '-c', configPath, '--quiet'], {
+      env,
+      stdio: 'inherit',
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    say(`(exit code ${status}: ${describeExit(status)})`);
+    return { seconds: (Date.now() - started) / 1000 };
+  };
+
+  say(`Demo tenant: ${tenant.size} Entra users (guests, disabled accounts, a shared email, a B2C customer).`);
+  await run('preview: plan and report, write nothing', [
+    'run',
+    '--dry-run',
+    '--out',
+    join(directory, 'preview'),
+  ]);
+  const apply = await run('apply', ['run', '--out', join(directory, 'apply')]);
+  const applied = (await readFile(join(directory, 'apply', 'results.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean);
+  const created = applied.filter((line) => line.includes('"action":"created"')).length;
+  await run('again: nothing changed in Entra, so nothing is written', [
+    'run',
+    '--out',
+    join(directory, 'again'),
+  ]);
+
+  say('\n--- summary.md of the apply run ---');
+  say(await readFile(join(directory, 'apply', 'summary.md'), 'utf8'));
+  say(
+    `Created ${created} users in ${apply.seconds.toFixed(1)} s (${(created / apply.seconds).toFixed(0)} users/s, start-up included).`,
+  );
+  say(`Reports: ${directory}/{preview,apply,again}/ (results.csv, results.jsonl, summary.md)`);
+  say(
+    `WordPress: ${site.url}/wp-admin/users.php  user "${site.adminUser}", password "${site.adminPassword}"`,
+  );
+  if (keep) {
+    say('WordPress stays up until you press Ctrl-C.');
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  } else {
+    say('Stopping (run `npm run demo -- --keep` to look around in WordPress first).');
+  }
+} finally {
+  await graph.stop();
+  await stack.stop();
+}
+
+function describeExit(code: number | null): string {
+  switch (code) {
+    case 0:
+      return 'done';
+    case 3:
+      return 'finished, some users could not be synced — see the reasons above';
+    default:
+      return 'failed';
+  }
+}

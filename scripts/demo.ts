@@ -2,9 +2,8 @@
 // fake Entra tenant, previews the sync, applies it, runs it again, and stops cleanly
 // (`npm run demo -- --keep` leaves WordPress up until Ctrl-C, to look around).
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { createDemoTenant, startFakeGraph } from '../test/fixtures/graph-lite/index.ts';
@@ -18,6 +17,11 @@ const clientSecret = 'demo-secret';
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
+// Reports stay in ./entra-wp-sync-out/demo-<time>/ for the user to read afterwards.
+const directory = resolve('entra-wp-sync-out', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+await mkdir(directory, { recursive: true });
+process.env.FAKE_GRAPH_TLS_DIR = join(directory, 'fake-graph-tls');
+
 say('Starting a local WordPress (MariaDB, PHP-FPM, nginx on 127.0.0.1)…');
 const stack = await startWordPressStack({ sites: 1 });
 const site = stack.sites[0]!;
@@ -28,7 +32,6 @@ const graph = await startFakeGraph({
   apps: [{ clientId, clientSecret, permissions: ['User.Read.All', 'GroupMember.Read.All'] }],
 });
 try {
-  const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-demo-'));
   const configPath = join(directory, 'jobs.yaml');
   await writeFile(
     configPath,
@@ -101,6 +104,7 @@ try {
 } finally {
   await graph.stop();
   await stack.stop();
+  await rm(join(directory, 'fake-graph-tls'), { recursive: true, force: true });
 }
 
 function describeExit(code: number | null): string {

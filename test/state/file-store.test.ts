@@ -1,14 +1,22 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { newCheckpoint } from '../../src/state/checkpoint.ts';
 import { CorruptCheckpointError, JobAlreadyRunningError } from '../../src/state/errors.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 
+const directories: string[] = [];
+
 async function store() {
-  return new FileStateStore(await mkdtemp(join(tmpdir(), 'entra-wp-sync-state-')));
+  const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-state-'));
+  directories.push(directory);
+  return new FileStateStore(directory);
 }
+
+afterAll(async () => {
+  await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
+});
 
 const owner = (pid: number) => ({ runId: 'r1', pid, host: hostname(), startedAt: new Date().toISOString() });
 

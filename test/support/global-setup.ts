@@ -1,5 +1,5 @@
 // Vitest global setup: one WordPress stack for the whole run, one site per worker.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -16,7 +16,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // One CA for the fake Graph, trusted by every worker: Node reads NODE_EXTRA_CA_CERTS
   // only at start, and workers are forked after this setup.
-  process.env.FAKE_GRAPH_TLS_DIR ??= mkdtempSync(join(tmpdir(), 'entra-wp-sync-fake-graph-tls-'));
+  const tlsDirectory = mkdtempSync(join(tmpdir(), 'entra-wp-sync-fake-graph-tls-'));
+  process.env.FAKE_GRAPH_TLS_DIR = tlsDirectory;
   process.env.NODE_EXTRA_CA_CERTS = fakeTls(process.env.FAKE_GRAPH_TLS_DIR).caBundleFile;
   // One site per worker (vitest.config.ts: maxWorkers 2); WP_TESTBED_SITES overrides.
   const sites = Number(process.env.WP_TESTBED_SITES) || 2;
@@ -27,5 +28,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('wordpressStack', stack.descriptor);
   return async () => {
     await stack.stop();
+    rmSync(tlsDirectory, { recursive: true, force: true });
   };
 }

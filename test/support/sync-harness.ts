@@ -1,6 +1,6 @@
 // A fake Entra tenant, this worker's real WordPress site and a jobs.yaml joining them,
 // for tests that run the product's CLI end to end.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -104,6 +104,7 @@ export async function startSyncHarness(users: FakeUser[]): Promise<SyncHarness> 
     },
     async stop() {
       await graph.stop();
+      await rm(directory, { recursive: true, force: true });
     },
   };
   return harness;

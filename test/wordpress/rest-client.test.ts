@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -124,6 +124,7 @@ describe('WordPress REST client', () => {
       (_request, response) => response.end('{}'),
     );
     const port = await listen(server as unknown as Server);
+    rmSync(dir, { recursive: true, force: true });
     const client = new WordPressClient({
       url: `https://127.0.0.1:${port}`,
       username: 'x',

@@ -1,14 +1,88 @@
-// The GitHub Action entry: the only module that imports @actions/core.
+// The GitHub Action entry: the only module that imports @actions/core. It reads the
+// inputs, masks secrets, runs the same job runner as the CLI, and reports back.
 import * as core from '@actions/core';
-import { describeError } from '../errors.ts';
-import { productName, productVersion } from '../version.ts';
+import { loadConfig, selectJobs } from '../config/load.ts';
+import { ActionableError, describeError, ExitCode } from '../errors.ts';
+import { renderSummaryMarkdown } from '../report/run-summary.ts';
+import { runJobs } from '../sync/run-jobs.ts';
+import { actionsLogger } from './actions-logger.ts';
+
+/** Environment variables whose values must never show in a log. */
+const secretVariables = [
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+  'WORDPRESS_APP_PASSWORD',
+  'SMTP_URL',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+];
+
+const stepSummaryLimit = 1024 * 1024 - 4096;
 
 export async function runAction(): Promise<void> {
+  for (const name of secretVariables) {
+    const value = process.env[name];
+    if (value) core.setSecret(value);
+  }
   try {
     const configPath = core.getInput('config') || 'jobs.yaml';
-    core.info(`${productName} ${productVersion}: config ${configPath}`);
-    throw new Error(`${productName}: the sync command is not available in this version yet.`);
+    const job = core.getInput('job');
+    const config = await loadConfig(configPath, process.env);
+    for (const resolved of config.jobs) {
+      const password = process.env[resolved.wordpress.applicationPasswordEnv];
+      if (password) core.setSecret(password);
+    }
+    const outcome = await runJobs({
+      config,
+      jobs: selectJobs(config, job ? [job] : undefined),
+      dryRun: booleanInput('dry-run'),
+      outDir: core.getInput('out') || undefined,
+      env: process.env,
+      logger: actionsLogger,
+    });
+    const total = (action: string) =>
+      outcome.summaries.reduce((sum, summary) => sum + (summary.counts[action] ?? 0), 0);
+    for (const action of ['created', 'updated', 'disabled', 'deleted', 'restored', 'unchanged', 'failed']) {
+      core.setOutput(action, total(action));
+    }
+    core.setOutput(
+      'complete',
+      outcome.summaries.every((summary) => summary.cycleComplete),
+    );
+    core.setOutput('results-path', outcome.resultsPath);
+    core.setOutput('summary-path', outcome.summaryPath);
+    const markdown = renderSummaryMarkdown(outcome.summaries);
+    await core.summary
+      .addRaw(
+        markdown.length <= stepSummaryLimit
+          ? markdown
+          : `The summary is too long for the step summary; it is in ${outcome.summaryPath}.`,
+      )
+      .write();
+    if (outcome.exitCode !== ExitCode.ok) {
+      core.setFailed(
+        failureMessage(
+          outcome.exitCode,
+          outcome.summaries.map((summary) => summary.fatalError),
+        ),
+      );
+    }
   } catch (error) {
     core.setFailed(describeError(error));
+    if (error instanceof ActionableError && error.exitCode === ExitCode.usage) {
+      core.error('The configuration or the inputs are wrong; nothing was changed.');
+    }
   }
+}
+
+/** The runner fills in action.yml defaults; local runs (@github/local-action) may not. */
+function booleanInput(name: string): boolean {
+  return core.getInput(name) === '' ? false : core.getBooleanInput(name);
+}
+
+function failureMessage(exitCode: number, fatal: Array<string | undefined>): string {
+  if (exitCode === ExitCode.partial)
+    return 'Some users could not be synced; see the results file for the reasons.';
+  if (exitCode === ExitCode.deletesHeld)
+    return 'Deletions were held back by the safety threshold; approve with allow-deletes.';
+  return fatal.filter(Boolean).join('\n') || 'The sync failed.';
 }

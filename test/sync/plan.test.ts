@@ -295,4 +295,35 @@ describe('mapEntraUser', () => {
     );
     expect(result).toMatchObject({ outcome: 'skipped' });
   });
+
+  it('falls back from mail to otherMails, B2C sign-in identities, then the UPN', () => {
+    const fallback: UserMappingSettings = {
+      ...mapping,
+      map: {
+        ...mapping.map,
+        user_email: parseMapping([
+          'mail',
+          'otherMails',
+          'identities[signInType=emailAddress].issuerAssignedId',
+          'userPrincipalName',
+        ]),
+      },
+    };
+    const email = (user: Record<string, unknown>) => {
+      const result = mapEntraUser({ id: 'x', userPrincipalName: 'upn@contoso.com', ...user }, fallback);
+      return 'login' in result ? result.email : result.reason;
+    };
+    expect(email({ mail: 'mail@contoso.com', otherMails: ['other@contoso.com'] })).toBe('mail@contoso.com');
+    expect(email({ mail: null, otherMails: ['', 'other@contoso.com'] })).toBe('other@contoso.com');
+    expect(
+      email({
+        mail: null,
+        identities: [
+          { signInType: 'userName', issuerAssignedId: 'bea' },
+          { signInType: 'emailAddress', issuerAssignedId: 'bea@example.org' },
+        ],
+      }),
+    ).toBe('bea@example.org');
+    expect(email({ mail: null })).toBe('upn@contoso.com');
+  });
 });

@@ -60,6 +60,24 @@ describe('run: Entra users into a real WordPress', () => {
     expect(first.code).toBe(0);
     const rows = await harness.readResults(join(harness.directory, 'first'));
     expect(count(rows, 'created')).toBe(123);
+    // Only what the job maps is asked for, in pages of the configured size.
+    const firstPage = harness.graph.requests.find((request) => request.path === '/v1.0/users');
+    expect(firstPage?.query.$top).toBe('50');
+    expect(firstPage?.query.$select?.split(',').sort()).toEqual(
+      [
+        'accountEnabled',
+        'displayName',
+        'givenName',
+        'id',
+        'identities',
+        'mail',
+        'mailNickname',
+        'otherMails',
+        'surname',
+        'userPrincipalName',
+        'userType',
+      ].sort(),
+    );
 
     const users = (await harness.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_object_id);
     expect(users).toHaveLength(123);

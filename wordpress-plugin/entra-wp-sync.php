@@ -40,6 +40,7 @@ define( 'ENTRA_WP_SYNC_REST_NAMESPACE', 'entra-wp-sync/v1' );
 function entra_wp_sync_features() {
 	return array(
 		'user-meta',
+		'disabled-login-block',
 	);
 }
 
@@ -185,8 +186,70 @@ add_action( 'rest_api_init', 'entra_wp_sync_register_rest_routes' );
 
 /*
  * -----------------------------------------------------------------------------
+ * 4. Disabled users are kept out
+ *
+ * The tool disables a user by setting entra_wp_sync_status to 'disabled' (and
+ * removing their roles). Every way in is closed: password login by username or
+ * email, application passwords, existing session cookies (destroyed at once and
+ * refused afterwards) and password reset.
+ * -----------------------------------------------------------------------------
+ */
+
+function entra_wp_sync_is_disabled( $user_id ) {
+	return $user_id && 'disabled' === get_user_meta( (int) $user_id, 'entra_wp_sync_status', true );
+}
+
+function entra_wp_sync_disabled_error() {
+	return new WP_Error(
+		'entra_wp_sync_disabled',
+		__( 'This account has been disabled because it is no longer active in the organisation directory.' )
+	);
+}
+
+/** Password login, by username or by email (both end in the authenticate filter). */
+function entra_wp_sync_block_authenticate( $user ) {
+	if ( $user instanceof WP_User && entra_wp_sync_is_disabled( $user->ID ) ) {
+		return entra_wp_sync_disabled_error();
+	}
+	return $user;
+}
+add_filter( 'authenticate', 'entra_wp_sync_block_authenticate', 100 );
+
+/** Application passwords over REST and XML-RPC. */
+function entra_wp_sync_block_application_password( $error, $user ) {
+	if ( $user instanceof WP_User && entra_wp_sync_is_disabled( $user->ID ) ) {
+		$error->add( 'entra_wp_sync_disabled', entra_wp_sync_disabled_error()->get_error_message() );
+	}
+}
+add_action( 'wp_authenticate_application_password_errors', 'entra_wp_sync_block_application_password', 10, 2 );
+
+/** Cookies of sessions that started before the user was disabled. */
+function entra_wp_sync_block_current_user( $user_id ) {
+	if ( $user_id && entra_wp_sync_is_disabled( $user_id ) ) {
+		return 0;
+	}
+	return $user_id;
+}
+add_filter( 'determine_current_user', 'entra_wp_sync_block_current_user', 100 );
+
+/** Password reset links are neither sent nor accepted. */
+function entra_wp_sync_block_password_reset( $allowed, $user_id ) {
+	return entra_wp_sync_is_disabled( $user_id ) ? false : $allowed;
+}
+add_filter( 'allow_password_reset', 'entra_wp_sync_block_password_reset', 100, 2 );
+
+/** The moment a user is disabled, every session of theirs ends. */
+function entra_wp_sync_end_sessions_on_disable( $meta_id, $user_id, $meta_key, $meta_value ) {
+	if ( 'entra_wp_sync_status' === $meta_key && 'disabled' === $meta_value ) {
+		WP_Session_Tokens::get_instance( (int) $user_id )->destroy_all();
+	}
+}
+add_action( 'added_user_meta', 'entra_wp_sync_end_sessions_on_disable', 10, 4 );
+add_action( 'updated_user_meta', 'entra_wp_sync_end_sessions_on_disable', 10, 4 );
+
+/*
+ * -----------------------------------------------------------------------------
  * Later sections (planned): compact user index, lookup by object ids, batch
- * opt-in for users routes, state store and run lock, login blocking for
- * disabled users, avatars.
+ * opt-in for users routes, state store and run lock, avatars.
  * -----------------------------------------------------------------------------
  */

@@ -35,6 +35,7 @@ export async function runAction(): Promise<void> {
       config,
       jobs: selectJobs(config, job ? [job] : undefined),
       dryRun: booleanInput('dry-run'),
+      allowDeletes: booleanInput('allow-deletes'),
       outDir: core.getInput('out') || undefined,
       env: process.env,
       logger: actionsLogger,

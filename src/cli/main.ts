@@ -72,6 +72,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           configPath: values.config ?? 'jobs.yaml',
           job: values.job,
           dryRun: values['dry-run'] ?? false,
+          allowDeletes: values['allow-deletes'] ?? false,
           outDir: values.out,
           env: io.env,
           logger,

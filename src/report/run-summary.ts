@@ -23,6 +23,11 @@ export interface JobRunSummary {
   /** Why the run stopped early (maxRuntime, signal) or failed. */
   stopReason: string | undefined;
   fatalError: string | undefined;
+  deleteMode?: 'none' | 'soft' | 'hard' | undefined;
+  /** What the end of a complete cycle did about users no longer in scope. */
+  removals?:
+    | { wanted: number; limit: number; managed: number; held: boolean; heldUsers: string[] }
+    | undefined;
   /** Set with fatalError: the exit code that failure means (2 for config, 1 otherwise). */
   exitCode?: number | undefined;
 }
@@ -100,6 +105,7 @@ function renderJob(summary: JobRunSummary): string {
     progress,
   ];
   if (summary.stopReason) lines.push('', `Stopped early: ${escapeMarkdown(summary.stopReason)}`);
+  lines.push(...renderRemovals(summary));
   if (summary.fatalError) lines.push('', `**Failed:** ${escapeMarkdown(summary.fatalError)}`);
   if (summary.errorGroups.length > 0) {
     const failed = summary.errorGroups.reduce((sum, group) => sum + group.count, 0);
@@ -125,6 +131,38 @@ function renderJob(summary: JobRunSummary): string {
     }
   }
   return lines.join('\n');
+}
+
+const heldListed = 100;
+
+function renderRemovals(summary: JobRunSummary): string[] {
+  if (!summary.deleteMode || summary.deleteMode === 'none') return [];
+  const removals = summary.removals;
+  if (!removals) {
+    return [
+      '',
+      summary.fatalError
+        ? 'No one was removed: the cycle could not read every user from Entra, and removals only follow a complete cycle.'
+        : 'No one was removed yet: removals wait until a cycle has read every page.',
+    ];
+  }
+  if (!removals.held) {
+    return [
+      '',
+      `Removals: ${removals.wanted} of ${removals.managed} managed users no longer in scope (limit ${removals.limit}).`,
+    ];
+  }
+  const names = removals.heldUsers.slice(0, heldListed).map((name) => `- ${escapeMarkdown(name)}`);
+  if (removals.heldUsers.length > heldListed)
+    names.push(`- …and ${removals.heldUsers.length - heldListed} more (see results.csv)`);
+  return [
+    '',
+    `### Held deletions`,
+    '',
+    `${removals.wanted} users would be ${summary.deleteMode === 'soft' ? 'disabled' : 'deleted'}, more than safety.maxDeletes allows (${removals.limit} of ${removals.managed} managed users). Nothing was removed. If this is expected, run again with \`--allow-deletes\` (action input \`allow-deletes: true\`).`,
+    '',
+    ...names,
+  ];
 }
 
 function formatDuration(ms: number): string {

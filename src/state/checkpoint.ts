@@ -7,6 +7,8 @@ export interface Checkpoint {
   cycleStartedAt: string;
   /** Graph link of the next page to read; undefined before the first page. */
   nextLink: string | undefined;
+  /** Every page of the listing was read: only the cycle's removals remain. */
+  listingDone?: boolean;
   /** Pages completed in this cycle. */
   pagesDone: number;
   /** @odata.count from the first page, when Graph gave one. */

@@ -7,12 +7,21 @@ import { describeError } from '../errors.ts';
 import { WordPressRequestError } from '../wordpress/errors.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
-import type { Change, ChangeSubject } from './change.ts';
+import { type Change, type ChangeSubject, isWrite, type WriteChange } from './change.ts';
 import { KeyedLimiter } from './keyed-limiter.ts';
 import { objectIdOf, type WordPressUserIndex } from './user-index.ts';
 import { emailKey, loginKey } from './wordpress-normalise.ts';
 
-export type AppliedAction = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed';
+export type AppliedAction =
+  | 'created'
+  | 'updated'
+  | 'restored'
+  | 'disabled'
+  | 'deleted'
+  | 'held'
+  | 'unchanged'
+  | 'skipped'
+  | 'failed';
 
 export interface AppliedChange {
   action: AppliedAction;
@@ -38,8 +47,7 @@ export async function applyChanges(
   const limiter = new KeyedLimiter(options.concurrency);
   return Promise.all(
     changes.map((change) => {
-      if (change.action !== 'create' && change.action !== 'update')
-        return Promise.resolve(reportOnly(change));
+      if (!isWrite(change)) return Promise.resolve(reportOnly(change));
       return limiter.run(personKeys(change), () => applyWrite(change, writes, index, options));
     }),
   );
@@ -81,35 +89,49 @@ export function reportOnly(change: Change): AppliedChange {
         message: '',
         written: false,
       };
+    case 'restore':
+      return {
+        action: 'restored',
+        subject: change.subject,
+        fields: change.fields,
+        message: '',
+        written: false,
+      };
   }
 }
 
-function personKeys(change: Extract<Change, { action: 'create' | 'update' }>): string[] {
+function personKeys(change: WriteChange): string[] {
   const keys = [`oid:${change.subject.objectId.toLowerCase()}`, `email:${emailKey(change.desired.email)}`];
   keys.push(`login:${loginKey(change.desired.login)}`);
-  if (change.action === 'update') keys.push(`wp:${change.user.id}`);
+  if (change.action !== 'create') keys.push(`wp:${change.user.id}`);
   return keys;
 }
 
 async function applyWrite(
-  change: Extract<Change, { action: 'create' | 'update' }>,
+  change: WriteChange,
   writes: UserWrites,
   index: WordPressUserIndex,
   options: ApplyOptions,
 ): Promise<AppliedChange> {
   try {
-    if (change.action === 'update') {
+    if (change.action !== 'create') {
       const user = await writes.update(change.user.id, change.patch);
       index.put(user);
-      return done('updated', change.subject, user, change.fields, '');
+      return done(
+        change.action === 'update' ? 'updated' : 'restored',
+        change.subject,
+        user,
+        change.fields,
+        '',
+      );
     }
     return await createOnce(change, writes, index, options.createAttempts ?? 3);
   } catch (error) {
     return {
       action: 'failed',
       subject: change.subject,
-      fields: change.action === 'update' ? change.fields : [],
-      message: failureReason(change.action, error),
+      fields: change.action === 'create' ? [] : change.fields,
+      message: failureReason(change.action === 'create' ? 'create' : 'update', error),
       written: false,
     };
   }

@@ -30,12 +30,23 @@ export type Change =
       fields: string[];
       patch: Record<string, unknown>;
     }
+  /** A user this sync disabled is back in scope: enabled again with the mapped roles. */
+  | {
+      action: 'restore';
+      subject: ChangeSubject;
+      desired: DesiredUser;
+      user: WordPressUser;
+      fields: string[];
+      patch: Record<string, unknown>;
+    }
   | { action: 'unchanged'; subject: ChangeSubject; desired: DesiredUser; user: WordPressUser }
   | { action: 'skipped'; subject: ChangeSubject; reason: string }
   | { action: 'error'; subject: ChangeSubject; reason: string };
 
 export type ChangeAction = Change['action'];
 
-export function isWrite(change: Change): change is Extract<Change, { action: 'create' | 'update' }> {
-  return change.action === 'create' || change.action === 'update';
+export type WriteChange = Extract<Change, { action: 'create' | 'update' | 'restore' }>;
+
+export function isWrite(change: Change): change is WriteChange {
+  return change.action === 'create' || change.action === 'update' || change.action === 'restore';
 }

@@ -14,13 +14,27 @@ export function selectedAttributes(job: ResolvedJob): string[] {
   return [...new Set([...alwaysSelected, ...attributesOfMap(job.map)])];
 }
 
-export function toCycleJob(job: ResolvedJob): CycleJob {
+/** What is known only once the run has signed in to WordPress. */
+export interface RunFacts {
+  selfId: number;
+  reassignTo: number | undefined;
+  allowDeletes: boolean;
+}
+
+/** Fails before anything is read or written when a job needs what this version lacks. */
+export function assertSupportedSource(
+  job: ResolvedJob,
+): asserts job is ResolvedJob & { source: { kind: 'users' } } {
   if (job.source.kind !== 'users') {
     throw new ActionableError(`Job "${job.name}": group sources are not supported by this version yet.`, {
       exitCode: ExitCode.usage,
       hint: 'Use source.users with a $filter for now.',
     });
   }
+}
+
+export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
+  assertSupportedSource(job);
   const query = {
     filter: job.source.filter,
     search: job.source.search,
@@ -49,5 +63,14 @@ export function toCycleJob(job: ResolvedJob): CycleJob {
     concurrency: job.limits.concurrency,
     maxRuntimeSeconds: job.limits.maxRuntime,
     mapUser: (user) => mapEntraUser(user, mapping),
+    removal: {
+      jobName: job.name,
+      mode: job.actions.delete,
+      scope: job.deleteScope,
+      protect: job.protect,
+      manageAdministrators: job.roles.manageAdministrators,
+      maxDeletes: job.safety.maxDeletes,
+      ...facts,
+    },
   };
 }

@@ -11,8 +11,10 @@ import { type Checkpoint, newCheckpoint } from '../state/checkpoint.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
 import { type AppliedChange, applyChanges, reportOnly } from './apply.ts';
+import { applyRemovals } from './apply-removals.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
 import { CycleClaims, type PlanSettings, planChanges } from './plan.ts';
+import { planRemovals, type RemovalSettings } from './removals.ts';
 import type { WordPressUserIndex } from './user-index.ts';
 
 export type EntraUser = Record<string, unknown> & { id: string };
@@ -27,6 +29,7 @@ export interface CycleJob {
   /** Seconds after which the run stops at the next page boundary. */
   maxRuntimeSeconds: number | undefined;
   mapUser(user: EntraUser): DesiredUser | UnmappedUser;
+  removal: RemovalSettings;
 }
 
 export interface CycleContext {
@@ -63,7 +66,7 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
   let link = checkpoint.nextLink ?? job.firstPage;
   let cycleComplete = false;
 
-  listing: while (true) {
+  listing: while (!checkpoint.listingDone) {
     try {
       for await (const page of readCollectionPages<EntraUser>(context.graph, link, {
         eventualConsistency: job.eventualConsistency,
@@ -89,6 +92,7 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
         checkpoint.counters.read = (checkpoint.counters.read ?? 0) + page.items.length;
         checkpoint.pagesDone = page.pageNumber;
         checkpoint.nextLink = page.nextLink;
+        checkpoint.listingDone = page.nextLink === undefined;
         checkpoint.seen = [...seen];
         checkpoint.updatedAt = now().toISOString();
         if (!context.dryRun) await context.store.save(checkpoint);
@@ -106,7 +110,6 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
           break listing;
         }
       }
-      cycleComplete = true;
       break;
     } catch (error) {
       if (!(error instanceof ExpiredPageTokenError) || restarts >= maxListingRestarts) throw error;
@@ -116,6 +119,12 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
       checkpoint.pagesDone = 0;
       checkpoint.counters.read = 0;
     }
+  }
+
+  cycleComplete = checkpoint.listingDone === true;
+  let removals: JobRunSummary['removals'];
+  if (cycleComplete && job.removal.mode !== 'none') {
+    removals = await removeUnseen(job, context, checkpoint, seen, counts, errors, now);
   }
 
   const summary: JobRunSummary = {
@@ -132,6 +141,8 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     cycleComplete,
     stopReason,
     fatalError: undefined,
+    removals,
+    deleteMode: job.removal.mode,
   };
   if (cycleComplete && !context.dryRun) {
     // The next run starts a new cycle; deletions for this one are decided here (§4.7).
@@ -140,6 +151,39 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     await context.store.save(next);
   }
   return summary;
+}
+
+async function removeUnseen(
+  job: CycleJob,
+  context: CycleContext,
+  checkpoint: Checkpoint,
+  seen: ReadonlySet<string>,
+  counts: Record<string, number>,
+  errors: ErrorGrouper,
+  now: () => Date,
+): Promise<JobRunSummary['removals']> {
+  const seenIds = new Set([...seen].map((id) => id.toLowerCase()));
+  const plan = planRemovals(context.index.users(), seenIds, job.removal);
+  const applied = await applyRemovals(plan.changes, context.writes, context.index, {
+    concurrency: job.concurrency,
+    dryRun: context.dryRun,
+  });
+  const rows = applied.map((change) => toRow(change, job.name, context, now()));
+  context.results.write(rows);
+  for (const row of rows) {
+    counts[row.action] = (counts[row.action] ?? 0) + 1;
+    checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
+    if (row.action === 'failed') errors.add(row);
+  }
+  return {
+    wanted: plan.removalCount,
+    limit: plan.limit,
+    managed: plan.managedCount,
+    held: plan.held,
+    heldUsers: plan.held
+      ? plan.changes.filter((change) => change.action === 'held').map((change) => change.user.username)
+      : [],
+  };
 }
 
 function toRow(change: AppliedChange, job: string, context: CycleContext, time: Date): ResultRow {

@@ -142,7 +142,8 @@ function planUpdate(
       fields.push(field);
     }
   }
-  const roles = plannedRoles(desired, user, settings);
+  const disabled = user.meta[metaKeys.status] === 'disabled';
+  const roles = disabled ? restoredRoles(desired, user, settings) : plannedRoles(desired, user, settings);
   if (roles) {
     patch.roles = roles;
     fields.push('roles');
@@ -157,10 +158,15 @@ function planUpdate(
   if (objectIdOf(user) !== desired.objectId) meta[metaKeys.objectId] = desired.objectId;
   const jobs = jobsOf(user);
   if (!jobs.includes(settings.jobName)) meta[metaKeys.jobs] = [...jobs, settings.jobName].sort();
+  if (disabled) {
+    meta[metaKeys.status] = 'active';
+    meta[metaKeys.restoreRoles] = [];
+  }
   if (Object.keys(meta).length > 0) {
     patch.meta = meta;
     fields.push(...Object.keys(meta).map((key) => `meta.${key}`));
   }
+  if (disabled) return { action: 'restore', subject, desired, user, fields, patch };
   if (fields.length === 0) return { action: 'unchanged', subject, desired, user };
   const onlyMarker = fields.every(
     (field) => field === `meta.${metaKeys.objectId}` || field === `meta.${metaKeys.jobs}`,
@@ -186,6 +192,17 @@ function plannedRoles(
       ? [...new Set(desired.roles)]
       : [...new Set([...user.roles, ...desired.roles])];
   return sameSet(wanted, user.roles) ? undefined : wanted;
+}
+
+/** Replace mode gives the mapped roles; add mode also gives back what the user had. */
+function restoredRoles(desired: DesiredUser, user: WordPressUser, settings: PlanSettings): string[] {
+  const before = user.meta[metaKeys.restoreRoles];
+  const remembered = Array.isArray(before)
+    ? before.filter((role): role is string => typeof role === 'string')
+    : [];
+  return settings.rolesMode === 'replace'
+    ? [...new Set(desired.roles)]
+    : [...new Set([...remembered, ...desired.roles])];
 }
 
 function markerMeta(objectId: string, jobs: string[]): Record<string, unknown> {

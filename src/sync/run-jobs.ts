@@ -19,13 +19,15 @@ import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-accoun
 import { loadAllUsers } from '../wordpress/user-index.ts';
 import { RestUserWrites } from '../wordpress/user-writes.ts';
 import { runCycle } from './cycle.ts';
-import { toCycleJob } from './cycle-job.ts';
+import { assertSupportedSource, toCycleJob } from './cycle-job.ts';
 import { WordPressUserIndex } from './user-index.ts';
 
 export interface RunOptions {
   config: LoadedConfig;
   jobs: readonly ResolvedJob[];
   dryRun: boolean;
+  /** A person approved removals over safety.maxDeletes for this run. */
+  allowDeletes?: boolean | undefined;
   /** Reports go here; default ./entra-wp-sync-out/<run id>/. */
   outDir?: string | undefined;
   env: NodeJS.ProcessEnv;
@@ -87,7 +89,7 @@ async function runOneJob(
   const { logger } = options;
   let client: WordPressClient | undefined;
   try {
-    const cycleJob = toCycleJob(job);
+    assertSupportedSource(job);
     const endpoints = resolveCloudEndpoints(job.graph);
     const { credential } = selectCredential(
       {
@@ -128,6 +130,11 @@ async function runOneJob(
         job: job.name,
         event: 'start',
       });
+      const cycleJob = toCycleJob(job, {
+        selfId: account.id,
+        reassignTo: resolveReassignTarget(job, index),
+        allowDeletes: options.allowDeletes ?? false,
+      });
       return await runCycle(cycleJob, {
         runId,
         dryRun: options.dryRun,
@@ -144,10 +151,30 @@ async function runOneJob(
     }
   } catch (error) {
     logger.error(`${job.name}: ${describeError(error)}`, { job: job.name, event: 'failed' });
-    return failedSummary(job.name, runId, options.dryRun, started, error);
+    return failedSummary(job, runId, options.dryRun, started, error);
   } finally {
     await client?.close();
   }
+}
+
+/** Checked before anything is written, so a typo cannot strand deleted users' posts. */
+function resolveReassignTarget(job: ResolvedJob, index: WordPressUserIndex): number | undefined {
+  if (job.actions.delete !== 'hard') return undefined;
+  const target = job.actions.reassignPostsTo;
+  const user =
+    typeof target === 'number' || /^\d+$/.test(String(target))
+      ? index.get(Number(target))
+      : index.byLogin(String(target))[0];
+  if (!user) {
+    throw new ActionableError(
+      `Job "${job.name}": actions.reassignPostsTo "${target}" is not a user on ${job.wordpress.url}.`,
+      {
+        exitCode: ExitCode.usage,
+        hint: "Name the login or user ID of an existing account that should receive deleted users' posts.",
+      },
+    );
+  }
+  return user.id;
 }
 
 function applicationPassword(job: ResolvedJob, env: NodeJS.ProcessEnv): string {
@@ -175,14 +202,14 @@ function stateStoreFor(job: ResolvedJob): StateStore {
 }
 
 function failedSummary(
-  job: string,
+  job: ResolvedJob,
   runId: string,
   dryRun: boolean,
   started: Date,
   error: unknown,
 ): JobRunSummary {
   return {
-    job,
+    job: job.name,
     runId,
     dryRun,
     startedAt: started.toISOString(),
@@ -195,6 +222,7 @@ function failedSummary(
     cycleComplete: false,
     stopReason: undefined,
     fatalError: describeError(error),
+    deleteMode: job.actions.delete,
     exitCode: error instanceof ActionableError ? error.exitCode : ExitCode.failed,
   };
 }
@@ -202,6 +230,7 @@ function failedSummary(
 function exitCodeOf(summaries: readonly JobRunSummary[]): number {
   const fatal = summaries.find((summary) => summary.fatalError !== undefined);
   if (fatal) return fatal.exitCode ?? ExitCode.failed;
+  if (summaries.some((summary) => summary.removals?.held)) return ExitCode.deletesHeld;
   if (summaries.some((summary) => (summary.counts.failed ?? 0) > 0)) return ExitCode.partial;
   return ExitCode.ok;
 }

@@ -1,5 +1,6 @@
 // Creating, updating and finding users over core REST. A batching implementation of
 // the same interface can replace this one without the executor noticing.
+import { WordPressRequestError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
 import { userFields, type WordPressUser } from './wordpress-user.ts';
 
@@ -7,6 +8,8 @@ export interface UserWrites {
   /** Sends the create once; the caller decides what a failure means. */
   create(body: Record<string, unknown>): Promise<WordPressUser>;
   update(id: number, patch: Record<string, unknown>): Promise<WordPressUser>;
+  /** Deletes for good; their content goes to `reassignTo`. Already gone counts as done. */
+  delete(id: number, reassignTo: number): Promise<void>;
   /** Users whose login or email equals one of these, case-insensitively. */
   findByLoginOrEmail(login: string, email: string): Promise<WordPressUser[]>;
 }
@@ -36,6 +39,18 @@ export class RestUserWrites implements UserWrites {
       body: patch,
     });
     return response.data;
+  }
+
+  async delete(id: number, reassignTo: number): Promise<void> {
+    try {
+      await this.#client.request('DELETE', `/wp/v2/users/${id}`, {
+        query: { force: true, reassign: reassignTo },
+      });
+    } catch (error) {
+      // A retried delete whose first attempt landed finds nobody to delete.
+      if (error instanceof WordPressRequestError && error.code === 'rest_user_invalid_id') return;
+      throw error;
+    }
   }
 
   async findByLoginOrEmail(login: string, email: string): Promise<WordPressUser[]> {

@@ -7,6 +7,7 @@ export interface RunCommandOptions {
   configPath: string;
   job: string | undefined;
   dryRun: boolean;
+  allowDeletes: boolean;
   outDir: string | undefined;
   env: NodeJS.ProcessEnv;
   logger: Logger;
@@ -21,6 +22,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     config,
     jobs,
     dryRun: options.dryRun,
+    allowDeletes: options.allowDeletes,
     outDir: options.outDir,
     env: options.env,
     logger: options.logger,

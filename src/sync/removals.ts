@@ -1,0 +1,129 @@
+// SPEC §4.7: at the end of a complete cycle, who is no longer in scope, what happens to
+// them, and whether the mass-deletion brake holds it all back. Pure: no I/O.
+import type { MaxDeletes } from '../config/resolve.ts';
+import { metaKeys } from '../wordpress/meta-keys.ts';
+import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { ChangeSubject } from './change.ts';
+import { jobsOf, objectIdOf } from './user-index.ts';
+
+export interface RemovalSettings {
+  jobName: string;
+  mode: 'none' | 'soft' | 'hard';
+  scope: 'managed' | { domains: readonly string[] };
+  /** Logins or emails never disabled or deleted. */
+  protect: readonly string[];
+  manageAdministrators: boolean;
+  /** The account the tool signs in as. */
+  selfId: number;
+  /** WordPress user id that receives deleted users' content (hard mode). */
+  reassignTo: number | undefined;
+  maxDeletes: MaxDeletes;
+  /** A person approved removals over the limit for this run (--allow-deletes). */
+  allowDeletes: boolean;
+}
+
+export type RemovalChange =
+  | { action: 'disable'; subject: ChangeSubject; user: WordPressUser; patch: Record<string, unknown> }
+  | { action: 'delete'; subject: ChangeSubject; user: WordPressUser; reassignTo: number }
+  /** Other jobs still manage the user: this job only lets go of it. */
+  | {
+      action: 'release';
+      subject: ChangeSubject;
+      user: WordPressUser;
+      patch: Record<string, unknown>;
+      message: string;
+    }
+  | { action: 'held'; subject: ChangeSubject; user: WordPressUser; reason: string };
+
+export interface RemovalPlan {
+  changes: RemovalChange[];
+  /** Users this job manages (the base of a percentage limit). */
+  managedCount: number;
+  /** Most removals one run may make without approval. */
+  limit: number;
+  /** Disables and deletes this cycle wants, held or not. */
+  removalCount: number;
+  held: boolean;
+}
+
+/** A percentage limit never goes below this, so small sites are not stuck. */
+const percentageFloor = 10;
+
+export function planRemovals(
+  users: Iterable<WordPressUser>,
+  seen: ReadonlySet<string>,
+  settings: RemovalSettings,
+): RemovalPlan {
+  const protectedNames = new Set(settings.protect.map((name) => name.toLowerCase()));
+  let managedCount = 0;
+  const removals: Array<Extract<RemovalChange, { action: 'disable' | 'delete' }>> = [];
+  const releases: RemovalChange[] = [];
+  for (const user of users) {
+    const jobs = jobsOf(user);
+    const marked = jobs.includes(settings.jobName);
+    if (marked) managedCount++;
+    if (settings.mode === 'none' || !(marked || inDomainScope(user, settings.scope))) continue;
+    const objectId = objectIdOf(user);
+    if (objectId && seen.has(objectId.toLowerCase())) continue;
+    if (user.id === settings.selfId) continue;
+    if (user.roles.includes('administrator') && !settings.manageAdministrators) continue;
+    if (protectedNames.has(user.username.toLowerCase()) || protectedNames.has(user.email.toLowerCase()))
+      continue;
+    const subject = subjectOf(user);
+    const others = jobs.filter((job) => job !== settings.jobName);
+    if (marked && others.length > 0) {
+      releases.push({
+        action: 'release',
+        subject,
+        user,
+        patch: { meta: { [metaKeys.jobs]: others } },
+        message: `no longer in job ${settings.jobName}; still managed by ${others.join(', ')}`,
+      });
+      continue;
+    }
+    if (settings.mode === 'soft') {
+      if (user.meta[metaKeys.status] === 'disabled') continue;
+      removals.push({
+        action: 'disable',
+        subject,
+        user,
+        patch: { roles: [], meta: { [metaKeys.status]: 'disabled', [metaKeys.restoreRoles]: user.roles } },
+      });
+    } else if (settings.reassignTo !== undefined) {
+      removals.push({ action: 'delete', subject, user, reassignTo: settings.reassignTo });
+    }
+  }
+  const limit = removalLimit(settings.maxDeletes, managedCount);
+  const held = removals.length > limit && !settings.allowDeletes;
+  const changes: RemovalChange[] = held
+    ? removals.map((removal) => ({
+        action: 'held',
+        subject: removal.subject,
+        user: removal.user,
+        reason: `would be ${removal.action === 'disable' ? 'disabled' : 'deleted'}, but ${removals.length} removals exceed safety.maxDeletes (${limit}); run again with --allow-deletes to approve`,
+      }))
+    : removals;
+  return { changes: [...releases, ...changes], managedCount, limit, removalCount: removals.length, held };
+}
+
+export function removalLimit(maxDeletes: MaxDeletes, managedCount: number): number {
+  if (maxDeletes.kind === 'count') return maxDeletes.value;
+  return Math.max(percentageFloor, Math.ceil((maxDeletes.value / 100) * managedCount));
+}
+
+function inDomainScope(user: WordPressUser, scope: RemovalSettings['scope']): boolean {
+  if (scope === 'managed') return false;
+  const login = user.username.toLowerCase();
+  const email = user.email.toLowerCase();
+  return scope.domains.some((domain) => login.endsWith(`@${domain}`) || email.endsWith(`@${domain}`));
+}
+
+function subjectOf(user: WordPressUser): ChangeSubject {
+  return {
+    objectId: objectIdOf(user) ?? '',
+    userPrincipalName: '',
+    email: user.email,
+    wordpressId: user.id,
+    wordpressLogin: user.username,
+  };
+}

@@ -87264,6 +87264,7 @@ function renderJob(summary) {
     progress
   ];
   if (summary.stopReason) lines.push("", `Stopped early: ${escapeMarkdown(summary.stopReason)}`);
+  lines.push(...renderRemovals(summary));
   if (summary.fatalError) lines.push("", `**Failed:** ${escapeMarkdown(summary.fatalError)}`);
   if (summary.errorGroups.length > 0) {
     const failed = summary.errorGroups.reduce((sum, group) => sum + group.count, 0);
@@ -87287,6 +87288,34 @@ function renderJob(summary) {
     }
   }
   return lines.join("\n");
+}
+var heldListed = 100;
+function renderRemovals(summary) {
+  if (!summary.deleteMode || summary.deleteMode === "none") return [];
+  const removals = summary.removals;
+  if (!removals) {
+    return [
+      "",
+      summary.fatalError ? "No one was removed: the cycle could not read every user from Entra, and removals only follow a complete cycle." : "No one was removed yet: removals wait until a cycle has read every page."
+    ];
+  }
+  if (!removals.held) {
+    return [
+      "",
+      `Removals: ${removals.wanted} of ${removals.managed} managed users no longer in scope (limit ${removals.limit}).`
+    ];
+  }
+  const names = removals.heldUsers.slice(0, heldListed).map((name3) => `- ${escapeMarkdown(name3)}`);
+  if (removals.heldUsers.length > heldListed)
+    names.push(`- \u2026and ${removals.heldUsers.length - heldListed} more (see results.csv)`);
+  return [
+    "",
+    `### Held deletions`,
+    "",
+    `${removals.wanted} users would be ${summary.deleteMode === "soft" ? "disabled" : "deleted"}, more than safety.maxDeletes allows (${removals.limit} of ${removals.managed} managed users). Nothing was removed. If this is expected, run again with \`--allow-deletes\` (action input \`allow-deletes: true\`).`,
+    "",
+    ...names
+  ];
 }
 function formatDuration(ms) {
   if (ms < 1e3) return `${ms} ms`;
@@ -87946,6 +87975,16 @@ var RestUserWrites = class {
     });
     return response.data;
   }
+  async delete(id, reassignTo) {
+    try {
+      await this.#client.request("DELETE", `/wp/v2/users/${id}`, {
+        query: { force: true, reassign: reassignTo }
+      });
+    } catch (error62) {
+      if (error62 instanceof WordPressRequestError && error62.code === "rest_user_invalid_id") return;
+      throw error62;
+    }
+  }
   async findByLoginOrEmail(login, email3) {
     const found = /* @__PURE__ */ new Map();
     for (const term of new Set([login, email3].filter(Boolean))) {
@@ -88027,6 +88066,11 @@ function classifyPagingFailure(error62) {
 // src/sync/apply.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/sync/change.ts
+function isWrite(change) {
+  return change.action === "create" || change.action === "update" || change.action === "restore";
+}
 
 // src/sync/keyed-limiter.ts
 var KeyedLimiter = class {
@@ -88207,8 +88251,7 @@ async function applyChanges(changes, writes, index, options) {
   const limiter = new KeyedLimiter(options.concurrency);
   return Promise.all(
     changes.map((change) => {
-      if (change.action !== "create" && change.action !== "update")
-        return Promise.resolve(reportOnly(change));
+      if (!isWrite(change)) return Promise.resolve(reportOnly(change));
       return limiter.run(personKeys(change), () => applyWrite(change, writes, index, options));
     })
   );
@@ -88249,28 +88292,42 @@ function reportOnly(change) {
         message: "",
         written: false
       };
+    case "restore":
+      return {
+        action: "restored",
+        subject: change.subject,
+        fields: change.fields,
+        message: "",
+        written: false
+      };
   }
 }
 function personKeys(change) {
   const keys = [`oid:${change.subject.objectId.toLowerCase()}`, `email:${emailKey(change.desired.email)}`];
   keys.push(`login:${loginKey(change.desired.login)}`);
-  if (change.action === "update") keys.push(`wp:${change.user.id}`);
+  if (change.action !== "create") keys.push(`wp:${change.user.id}`);
   return keys;
 }
 async function applyWrite(change, writes, index, options) {
   try {
-    if (change.action === "update") {
+    if (change.action !== "create") {
       const user = await writes.update(change.user.id, change.patch);
       index.put(user);
-      return done("updated", change.subject, user, change.fields, "");
+      return done(
+        change.action === "update" ? "updated" : "restored",
+        change.subject,
+        user,
+        change.fields,
+        ""
+      );
     }
     return await createOnce(change, writes, index, options.createAttempts ?? 3);
   } catch (error62) {
     return {
       action: "failed",
       subject: change.subject,
-      fields: change.action === "update" ? change.fields : [],
-      message: failureReason(change.action, error62),
+      fields: change.action === "create" ? [] : change.fields,
+      message: failureReason(change.action === "create" ? "create" : "update", error62),
       written: false
     };
   }
@@ -88336,6 +88393,53 @@ function failureReason(action, error62) {
     return `WordPress refused to ${verb} the user: ${error62.message}${error62.hint ? ` (${error62.hint})` : ""}`;
   }
   return `could not ${verb} the user: ${describeError(error62)}`;
+}
+
+// src/sync/apply-removals.ts
+async function applyRemovals(changes, writes, index, options) {
+  const limit = pLimit(options.concurrency);
+  return Promise.all(
+    changes.map(
+      (change) => options.dryRun || change.action === "held" ? reportRemoval(change) : limit(() => applyOne(change, writes, index))
+    )
+  );
+}
+function reportRemoval(change) {
+  const row = (action, fields2, message) => ({
+    action,
+    subject: change.subject,
+    fields: fields2,
+    message,
+    written: false
+  });
+  switch (change.action) {
+    case "disable":
+      return row("disabled", ["roles", "meta.entra_wp_sync_status"], "no longer in scope");
+    case "delete":
+      return row("deleted", [], `no longer in scope; content goes to user #${change.reassignTo}`);
+    case "release":
+      return row("updated", ["meta.entra_wp_sync_jobs"], change.message);
+    case "held":
+      return row("held", [], change.reason);
+  }
+}
+async function applyOne(change, writes, index) {
+  const planned = reportRemoval(change);
+  try {
+    if (change.action === "delete") {
+      await writes.delete(change.user.id, change.reassignTo);
+      index.remove(change.user.id);
+    } else if (change.action === "disable" || change.action === "release") {
+      index.put(await writes.update(change.user.id, change.patch));
+    }
+    return { ...planned, written: true };
+  } catch (error62) {
+    return {
+      ...planned,
+      action: "failed",
+      message: `could not ${change.action} the user: ${describeError(error62)}`
+    };
+  }
 }
 
 // src/sync/desired-user.ts
@@ -88495,7 +88599,8 @@ function planUpdate(desired, user, input2, subject) {
       fields2.push(field);
     }
   }
-  const roles = plannedRoles(desired, user, settings);
+  const disabled = user.meta[metaKeys.status] === "disabled";
+  const roles = disabled ? restoredRoles(desired, user, settings) : plannedRoles(desired, user, settings);
   if (roles) {
     patch.roles = roles;
     fields2.push("roles");
@@ -88508,10 +88613,15 @@ function planUpdate(desired, user, input2, subject) {
   if (objectIdOf(user) !== desired.objectId) meta3[metaKeys.objectId] = desired.objectId;
   const jobs = jobsOf(user);
   if (!jobs.includes(settings.jobName)) meta3[metaKeys.jobs] = [...jobs, settings.jobName].sort();
+  if (disabled) {
+    meta3[metaKeys.status] = "active";
+    meta3[metaKeys.restoreRoles] = [];
+  }
   if (Object.keys(meta3).length > 0) {
     patch.meta = meta3;
     fields2.push(...Object.keys(meta3).map((key) => `meta.${key}`));
   }
+  if (disabled) return { action: "restore", subject, desired, user, fields: fields2, patch };
   if (fields2.length === 0) return { action: "unchanged", subject, desired, user };
   const onlyMarker = fields2.every(
     (field) => field === `meta.${metaKeys.objectId}` || field === `meta.${metaKeys.jobs}`
@@ -88529,6 +88639,11 @@ function plannedRoles(desired, user, settings) {
   if (user.roles.includes("administrator") && !settings.manageAdministrators) return void 0;
   const wanted = settings.rolesMode === "replace" ? [...new Set(desired.roles)] : [.../* @__PURE__ */ new Set([...user.roles, ...desired.roles])];
   return sameSet(wanted, user.roles) ? void 0 : wanted;
+}
+function restoredRoles(desired, user, settings) {
+  const before = user.meta[metaKeys.restoreRoles];
+  const remembered = Array.isArray(before) ? before.filter((role) => typeof role === "string") : [];
+  return settings.rolesMode === "replace" ? [...new Set(desired.roles)] : [.../* @__PURE__ */ new Set([...remembered, ...desired.roles])];
 }
 function markerMeta(objectId, jobs) {
   return { [metaKeys.objectId]: objectId, [metaKeys.jobs]: jobs, [metaKeys.status]: "active" };
@@ -88555,6 +88670,78 @@ function sameSet(a, b) {
   return a.length === b.length && a.every((item) => b.includes(item));
 }
 
+// src/sync/removals.ts
+var percentageFloor = 10;
+function planRemovals(users, seen, settings) {
+  const protectedNames = new Set(settings.protect.map((name3) => name3.toLowerCase()));
+  let managedCount = 0;
+  const removals = [];
+  const releases = [];
+  for (const user of users) {
+    const jobs = jobsOf(user);
+    const marked = jobs.includes(settings.jobName);
+    if (marked) managedCount++;
+    if (settings.mode === "none" || !(marked || inDomainScope(user, settings.scope))) continue;
+    const objectId = objectIdOf(user);
+    if (objectId && seen.has(objectId.toLowerCase())) continue;
+    if (user.id === settings.selfId) continue;
+    if (user.roles.includes("administrator") && !settings.manageAdministrators) continue;
+    if (protectedNames.has(user.username.toLowerCase()) || protectedNames.has(user.email.toLowerCase()))
+      continue;
+    const subject = subjectOf(user);
+    const others = jobs.filter((job) => job !== settings.jobName);
+    if (marked && others.length > 0) {
+      releases.push({
+        action: "release",
+        subject,
+        user,
+        patch: { meta: { [metaKeys.jobs]: others } },
+        message: `no longer in job ${settings.jobName}; still managed by ${others.join(", ")}`
+      });
+      continue;
+    }
+    if (settings.mode === "soft") {
+      if (user.meta[metaKeys.status] === "disabled") continue;
+      removals.push({
+        action: "disable",
+        subject,
+        user,
+        patch: { roles: [], meta: { [metaKeys.status]: "disabled", [metaKeys.restoreRoles]: user.roles } }
+      });
+    } else if (settings.reassignTo !== void 0) {
+      removals.push({ action: "delete", subject, user, reassignTo: settings.reassignTo });
+    }
+  }
+  const limit = removalLimit(settings.maxDeletes, managedCount);
+  const held = removals.length > limit && !settings.allowDeletes;
+  const changes = held ? removals.map((removal) => ({
+    action: "held",
+    subject: removal.subject,
+    user: removal.user,
+    reason: `would be ${removal.action === "disable" ? "disabled" : "deleted"}, but ${removals.length} removals exceed safety.maxDeletes (${limit}); run again with --allow-deletes to approve`
+  })) : removals;
+  return { changes: [...releases, ...changes], managedCount, limit, removalCount: removals.length, held };
+}
+function removalLimit(maxDeletes, managedCount) {
+  if (maxDeletes.kind === "count") return maxDeletes.value;
+  return Math.max(percentageFloor, Math.ceil(maxDeletes.value / 100 * managedCount));
+}
+function inDomainScope(user, scope) {
+  if (scope === "managed") return false;
+  const login = user.username.toLowerCase();
+  const email3 = user.email.toLowerCase();
+  return scope.domains.some((domain2) => login.endsWith(`@${domain2}`) || email3.endsWith(`@${domain2}`));
+}
+function subjectOf(user) {
+  return {
+    objectId: objectIdOf(user) ?? "",
+    userPrincipalName: "",
+    email: user.email,
+    wordpressId: user.id,
+    wordpressLogin: user.username
+  };
+}
+
 // src/sync/cycle.ts
 var maxListingRestarts = 2;
 async function runCycle(job, context3) {
@@ -88571,7 +88758,7 @@ async function runCycle(job, context3) {
   let restarts = 0;
   let link = checkpoint.nextLink ?? job.firstPage;
   let cycleComplete = false;
-  listing: while (true) {
+  listing: while (!checkpoint.listingDone) {
     try {
       for await (const page of readCollectionPages(context3.graph, link, {
         eventualConsistency: job.eventualConsistency,
@@ -88595,6 +88782,7 @@ async function runCycle(job, context3) {
         checkpoint.counters.read = (checkpoint.counters.read ?? 0) + page.items.length;
         checkpoint.pagesDone = page.pageNumber;
         checkpoint.nextLink = page.nextLink;
+        checkpoint.listingDone = page.nextLink === void 0;
         checkpoint.seen = [...seen];
         checkpoint.updatedAt = now().toISOString();
         if (!context3.dryRun) await context3.store.save(checkpoint);
@@ -88612,7 +88800,6 @@ async function runCycle(job, context3) {
           break listing;
         }
       }
-      cycleComplete = true;
       break;
     } catch (error62) {
       if (!(error62 instanceof ExpiredPageTokenError) || restarts >= maxListingRestarts) throw error62;
@@ -88622,6 +88809,11 @@ async function runCycle(job, context3) {
       checkpoint.pagesDone = 0;
       checkpoint.counters.read = 0;
     }
+  }
+  cycleComplete = checkpoint.listingDone === true;
+  let removals;
+  if (cycleComplete && job.removal.mode !== "none") {
+    removals = await removeUnseen(job, context3, checkpoint, seen, counts, errors, now);
   }
   const summary = {
     job: job.name,
@@ -88636,7 +88828,9 @@ async function runCycle(job, context3) {
     totalCount: checkpoint.totalCount,
     cycleComplete,
     stopReason,
-    fatalError: void 0
+    fatalError: void 0,
+    removals,
+    deleteMode: job.removal.mode
   };
   if (cycleComplete && !context3.dryRun) {
     const next = newCheckpoint(job.name, randomUUID4(), now());
@@ -88644,6 +88838,28 @@ async function runCycle(job, context3) {
     await context3.store.save(next);
   }
   return summary;
+}
+async function removeUnseen(job, context3, checkpoint, seen, counts, errors, now) {
+  const seenIds = new Set([...seen].map((id) => id.toLowerCase()));
+  const plan = planRemovals(context3.index.users(), seenIds, job.removal);
+  const applied = await applyRemovals(plan.changes, context3.writes, context3.index, {
+    concurrency: job.concurrency,
+    dryRun: context3.dryRun
+  });
+  const rows = applied.map((change) => toRow(change, job.name, context3, now()));
+  context3.results.write(rows);
+  for (const row of rows) {
+    counts[row.action] = (counts[row.action] ?? 0) + 1;
+    checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
+    if (row.action === "failed") errors.add(row);
+  }
+  return {
+    wanted: plan.removalCount,
+    limit: plan.limit,
+    managed: plan.managedCount,
+    held: plan.held,
+    heldUsers: plan.held ? plan.changes.filter((change) => change.action === "held").map((change) => change.user.username) : []
+  };
 }
 function toRow(change, job, context3, time3) {
   return {
@@ -88818,13 +89034,16 @@ var alwaysSelected = ["id", "userPrincipalName", "accountEnabled", "userType", "
 function selectedAttributes(job) {
   return [.../* @__PURE__ */ new Set([...alwaysSelected, ...attributesOfMap(job.map)])];
 }
-function toCycleJob(job) {
+function assertSupportedSource(job) {
   if (job.source.kind !== "users") {
     throw new ActionableError(`Job "${job.name}": group sources are not supported by this version yet.`, {
       exitCode: ExitCode.usage,
       hint: "Use source.users with a $filter for now."
     });
   }
+}
+function toCycleJob(job, facts) {
+  assertSupportedSource(job);
   const query = {
     filter: job.source.filter,
     search: job.source.search,
@@ -88852,7 +89071,16 @@ function toCycleJob(job) {
     },
     concurrency: job.limits.concurrency,
     maxRuntimeSeconds: job.limits.maxRuntime,
-    mapUser: (user) => mapEntraUser(user, mapping)
+    mapUser: (user) => mapEntraUser(user, mapping),
+    removal: {
+      jobName: job.name,
+      mode: job.actions.delete,
+      scope: job.deleteScope,
+      protect: job.protect,
+      manageAdministrators: job.roles.manageAdministrators,
+      maxDeletes: job.safety.maxDeletes,
+      ...facts
+    }
   };
 }
 
@@ -88893,7 +89121,7 @@ async function runOneJob(job, runId, results, options) {
   const { logger: logger27 } = options;
   let client;
   try {
-    const cycleJob = toCycleJob(job);
+    assertSupportedSource(job);
     const endpoints = resolveCloudEndpoints(job.graph);
     const { credential } = selectCredential(
       {
@@ -88932,6 +89160,11 @@ async function runOneJob(job, runId, results, options) {
         job: job.name,
         event: "start"
       });
+      const cycleJob = toCycleJob(job, {
+        selfId: account.id,
+        reassignTo: resolveReassignTarget(job, index),
+        allowDeletes: options.allowDeletes ?? false
+      });
       return await runCycle(cycleJob, {
         runId,
         dryRun: options.dryRun,
@@ -88948,10 +89181,25 @@ async function runOneJob(job, runId, results, options) {
     }
   } catch (error62) {
     logger27.error(`${job.name}: ${describeError(error62)}`, { job: job.name, event: "failed" });
-    return failedSummary(job.name, runId, options.dryRun, started, error62);
+    return failedSummary(job, runId, options.dryRun, started, error62);
   } finally {
     await client?.close();
   }
+}
+function resolveReassignTarget(job, index) {
+  if (job.actions.delete !== "hard") return void 0;
+  const target = job.actions.reassignPostsTo;
+  const user = typeof target === "number" || /^\d+$/.test(String(target)) ? index.get(Number(target)) : index.byLogin(String(target))[0];
+  if (!user) {
+    throw new ActionableError(
+      `Job "${job.name}": actions.reassignPostsTo "${target}" is not a user on ${job.wordpress.url}.`,
+      {
+        exitCode: ExitCode.usage,
+        hint: "Name the login or user ID of an existing account that should receive deleted users' posts."
+      }
+    );
+  }
+  return user.id;
 }
 function applicationPassword(job, env) {
   const value = env[job.wordpress.applicationPasswordEnv];
@@ -88977,7 +89225,7 @@ function stateStoreFor(job) {
 }
 function failedSummary(job, runId, dryRun, started, error62) {
   return {
-    job,
+    job: job.name,
     runId,
     dryRun,
     startedAt: started.toISOString(),
@@ -88990,12 +89238,14 @@ function failedSummary(job, runId, dryRun, started, error62) {
     cycleComplete: false,
     stopReason: void 0,
     fatalError: describeError(error62),
+    deleteMode: job.actions.delete,
     exitCode: error62 instanceof ActionableError ? error62.exitCode : ExitCode.failed
   };
 }
 function exitCodeOf(summaries) {
   const fatal = summaries.find((summary) => summary.fatalError !== void 0);
   if (fatal) return fatal.exitCode ?? ExitCode.failed;
+  if (summaries.some((summary) => summary.removals?.held)) return ExitCode.deletesHeld;
   if (summaries.some((summary) => (summary.counts.failed ?? 0) > 0)) return ExitCode.partial;
   return ExitCode.ok;
 }
@@ -89008,6 +89258,7 @@ async function runCommand(options) {
     config: config2,
     jobs,
     dryRun: options.dryRun,
+    allowDeletes: options.allowDeletes,
     outDir: options.outDir,
     env: options.env,
     logger: options.logger,
@@ -89113,6 +89364,7 @@ ${usage}
           configPath: values.config ?? "jobs.yaml",
           job: values.job,
           dryRun: values["dry-run"] ?? false,
+          allowDeletes: values["allow-deletes"] ?? false,
           outDir: values.out,
           env: io.env,
           logger: logger27,

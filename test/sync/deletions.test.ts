@@ -1,0 +1,192 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeUser, generateUsers } from '../fixtures/graph-lite/index.ts';
+import { type SyncHarness, startSyncHarness, type WordPressRestUser } from '../support/sync-harness.ts';
+import { runPhpOnSite } from '../support/wordpress-site.ts';
+
+let harness: SyncHarness | undefined;
+
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+let runNumber = 0;
+async function run(extra: string[] = []) {
+  const out = join(harness!.directory, `run-${++runNumber}`);
+  const result = await harness!.run(['run', '-c', harness!.configPath, '--out', out, ...extra]);
+  const rows = await harness!.readResults(out);
+  const summary = await readFile(join(out, 'summary.md'), 'utf8');
+  return { ...result, rows, summary };
+}
+
+const byObjectId = (users: WordPressRestUser[], id: string) =>
+  users.find((user) => user.meta.entra_wp_sync_object_id === id);
+const actions = (rows: Array<Record<string, unknown>>, action: string) =>
+  rows.filter((row) => row.action === action).map((row) => row.objectId);
+
+describe('removing users no longer in Entra', () => {
+  it('disables them, keeps their roles to restore, and never touches admins, protected users or itself', async () => {
+    const people = generateUsers(20, 41);
+    harness = await startSyncHarness(people);
+    const [leaver, admin, guarded] = [people[0]!, people[1]!, people[2]!];
+    await harness.writeConfig({ actions: { delete: 'soft' }, protect: [String(guarded.mail)] });
+    expect((await run()).code).toBe(0);
+    // An administrator and the tool's own account that this job also manages.
+    await runPhpOnSite(`
+      $admin = get_user_by('email', '${admin.mail}'); $admin->set_role('administrator');
+      $self = get_user_by('login', 'admin'); update_user_meta($self->ID, 'entra_wp_sync_jobs', ['staff']);
+      update_user_meta($self->ID, 'entra_wp_sync_object_id', 'ffffffff-0000-4000-8000-00000000ffff');
+      echo 'ok';
+    `);
+    for (const person of [leaver, admin, guarded]) harness.graph.tenant.removeUser(person.id);
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(actions(second.rows, 'disabled')).toEqual([leaver.id]);
+    const users = await harness.wordpressUsers();
+    expect(byObjectId(users, leaver.id)).toMatchObject({
+      roles: [],
+      meta: { entra_wp_sync_status: 'disabled', entra_wp_sync_restore_roles: ['subscriber'] },
+    });
+    expect(byObjectId(users, admin.id)?.roles).toEqual(['administrator']);
+    expect(byObjectId(users, guarded.id)?.roles).toEqual(['subscriber']);
+    expect(users.find((user) => user.username === 'admin')?.roles).toEqual(['administrator']);
+    expect(second.summary).toContain('Removals: 1 of');
+  });
+
+  it('restores a disabled user who is back, with the roles the mapping gives', async () => {
+    const people = generateUsers(5, 42);
+    harness = await startSyncHarness(people);
+    await harness.writeConfig({ actions: { delete: 'soft' } });
+    await run();
+    harness.graph.tenant.removeUser(people[3]!.id);
+    expect(actions((await run()).rows, 'disabled')).toEqual([people[3]!.id]);
+    harness.graph.tenant.restoreUser(people[3]!.id);
+    const back = await run();
+    expect(actions(back.rows, 'restored')).toEqual([people[3]!.id]);
+    expect(byObjectId(await harness.wordpressUsers(), people[3]!.id)).toMatchObject({
+      roles: ['subscriber'],
+      meta: { entra_wp_sync_status: 'active', entra_wp_sync_restore_roles: [] },
+    });
+    expect(actions((await run()).rows, 'unchanged')).toHaveLength(5);
+  });
+
+  it('deletes them with their posts given to reassignPostsTo', async () => {
+    const people = generateUsers(4, 43);
+    harness = await startSyncHarness(people);
+    await harness.writeConfig({ actions: { delete: 'hard', reassignPostsTo: harness.site.editorUser } });
+    await run();
+    const post = await runPhpOnSite(`
+      $author = get_user_by('email', '${people[0]!.mail}');
+      echo wp_insert_post(['post_title' => 'Kept', 'post_status' => 'publish', 'post_author' => $author->ID]);
+    `);
+    harness.graph.tenant.removeUser(people[0]!.id, true);
+    const result = await run();
+    expect(result.code).toBe(0);
+    expect(actions(result.rows, 'deleted')).toEqual([people[0]!.id]);
+    expect(byObjectId(await harness.wordpressUsers(), people[0]!.id)).toBeUndefined();
+    const author = await runPhpOnSite(`echo get_userdata(get_post(${post})->post_author)->user_login;`);
+    expect(author).toBe(harness.site.editorUser);
+  });
+
+  it('refuses to start, writing nothing, when reassignPostsTo is not a user', async () => {
+    harness = await startSyncHarness(generateUsers(3, 44));
+    await harness.writeConfig({ actions: { delete: 'hard', reassignPostsTo: 'nobody-here' } });
+    const result = await harness.run([
+      'run',
+      '-c',
+      harness.configPath,
+      '--out',
+      join(harness.directory, 'x'),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('actions.reassignPostsTo "nobody-here" is not a user');
+    expect((await harness.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_object_id)).toHaveLength(
+      0,
+    );
+  });
+
+  it('holds back more removals than safety.maxDeletes allows until a person approves', async () => {
+    const people = generateUsers(40, 45);
+    harness = await startSyncHarness(people);
+    await harness.writeConfig({ actions: { delete: 'soft' } });
+    await run();
+    const leavers = people.slice(0, 12);
+    for (const person of leavers) harness.graph.tenant.removeUser(person.id);
+
+    const preview = await run(['--dry-run']);
+    expect(preview.code).toBe(4);
+    expect(actions(preview.rows, 'held')).toHaveLength(12);
+
+    const held = await run();
+    expect(held.code).toBe(4);
+    expect(actions(held.rows, 'held').sort()).toEqual(leavers.map((person) => person.id).sort());
+    expect(held.summary).toContain('### Held deletions');
+    expect(held.summary).toContain(
+      '12 users would be disabled, more than safety.maxDeletes allows (10 of 40 managed users)',
+    );
+    expect(held.summary).toContain(String(leavers[0]!.userPrincipalName).replace(/\./g, '.'));
+    const untouched = await harness.wordpressUsers();
+    expect(untouched.filter((user) => user.meta.entra_wp_sync_status === 'disabled')).toHaveLength(0);
+
+    const approved = await run(['--allow-deletes']);
+    expect(approved.code).toBe(0);
+    expect(actions(approved.rows, 'disabled')).toHaveLength(12);
+  });
+
+  it('removes a user two jobs manage only when neither job sees it any more', async () => {
+    const salesManager: FakeUser = {
+      ...generateUsers(1, 46)[0]!,
+      department: 'Sales',
+      jobTitle: 'Manager',
+    };
+    harness = await startSyncHarness([salesManager, ...generateUsers(3, 47)]);
+    await harness.writeConfig(
+      {},
+      {
+        jobs: [
+          {
+            name: 'sales',
+            source: { users: { filter: "department eq 'Sales'" } },
+            actions: { delete: 'soft' },
+          },
+          {
+            name: 'managers',
+            source: { users: { filter: "jobTitle eq 'Manager'" } },
+            actions: { delete: 'soft' },
+          },
+        ],
+      },
+    );
+    await run();
+    expect(byObjectId(await harness.wordpressUsers(), salesManager.id)?.meta.entra_wp_sync_jobs).toEqual([
+      'managers',
+      'sales',
+    ]);
+    harness.graph.tenant.updateUser(salesManager.id, { department: 'Finance' });
+    const moved = await run();
+    expect(actions(moved.rows, 'disabled')).toEqual([]);
+    const stillManaged = byObjectId(await harness.wordpressUsers(), salesManager.id);
+    expect(stillManaged).toMatchObject({ roles: ['subscriber'], meta: { entra_wp_sync_jobs: ['managers'] } });
+    harness.graph.tenant.updateUser(salesManager.id, { jobTitle: 'Specialist' });
+    const gone = await run();
+    expect(actions(gone.rows, 'disabled')).toEqual([salesManager.id]);
+  });
+
+  it('removes nobody after a cycle with a read error, and says why', async () => {
+    const people = generateUsers(30, 48);
+    harness = await startSyncHarness(people);
+    await harness.writeConfig({ actions: { delete: 'soft' }, limits: { pageSize: 10 } });
+    await run();
+    harness.graph.tenant.removeUser(people[29]!.id);
+    harness.graph.faults.once({ path: /\/v1\.0\/users$/, status: 403, skip: 1 });
+    const failed = await run();
+    expect(failed.code).toBe(1);
+    expect(actions(failed.rows, 'disabled')).toEqual([]);
+    expect(failed.summary).toContain('No one was removed: the cycle could not read every user from Entra');
+    expect(
+      (await harness.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_status === 'disabled'),
+    ).toHaveLength(0);
+  });
+});

@@ -55,6 +55,23 @@ describe('removing users no longer in Entra', () => {
     expect(second.summary).toContain('Removals: 1 of');
   });
 
+  it('with deleteScope domains, also removes unmarked users of those domains but no others', async () => {
+    harness = await startSyncHarness(generateUsers(3, 49));
+    await harness.writeConfig({ actions: { delete: 'soft' }, deleteScope: { domains: ['contoso.com'] } });
+    await runPhpOnSite(`
+      wp_insert_user(['user_login' => 'old-intern', 'user_email' => 'old.intern@contoso.com', 'user_pass' => wp_generate_password()]);
+      wp_insert_user(['user_login' => 'partner', 'user_email' => 'partner@fabrikam.com', 'user_pass' => wp_generate_password()]);
+      echo 'ok';
+    `);
+    const result = await run();
+    expect(result.code).toBe(0);
+    expect(result.rows.filter((row) => row.action === 'disabled').map((row) => row.wordpressLogin)).toEqual([
+      'old-intern',
+    ]);
+    const users = await harness.wordpressUsers();
+    expect(users.find((user) => user.username === 'partner')?.roles).toEqual(['subscriber']);
+  });
+
   it('restores a disabled user who is back, with the roles the mapping gives', async () => {
     const people = generateUsers(5, 42);
     harness = await startSyncHarness(people);

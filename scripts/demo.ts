@@ -6,7 +6,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { createDemoTenant, startFakeGraph } from '../test/fixtures/graph-lite/index.ts';
+import { createDemoTenant, startFakeGraph } from '../test/fixtures/fake-graph/index.ts';
 import { startWordPressStack } from '../test/support/wordpress/index.ts';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

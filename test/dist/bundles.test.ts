@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateUsers } from '../fixtures/graph-lite/index.ts';
+import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 
 const dist = (file: string) => fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));

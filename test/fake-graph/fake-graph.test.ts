@@ -5,7 +5,7 @@ import { resolveCloudEndpoints } from '../../src/graph/clouds.ts';
 import { selectCredential } from '../../src/graph/credentials.ts';
 import { GraphApi, GraphRequestError } from '../../src/graph/graph-api.ts';
 import { ExpiredDeltaLinkError, readCollectionPages } from '../../src/graph/paging.ts';
-import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/graph-lite/index.ts';
+import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/fake-graph/index.ts';
 
 const tenantId = '11112222-3333-4444-8555-666677778888';
 const clientId = '99990000-aaaa-4bbb-8ccc-ddddeeeeffff';

@@ -7,7 +7,7 @@ import { selectCredential } from '../../src/graph/credentials.ts';
 import { GraphApi } from '../../src/graph/graph-api.ts';
 import { ExpiredPageTokenError, readCollectionPages } from '../../src/graph/paging.ts';
 import { needsEventualConsistency, usersRequestPath } from '../../src/graph/users-query.ts';
-import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/graph-lite/index.ts';
+import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/fake-graph/index.ts';
 
 const tenantId = '0b5a3c1e-7d2f-4e8a-9c6b-1f2e3d4c5b6a';
 const clientId = '6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';

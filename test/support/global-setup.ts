@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { fakeTls } from '../fixtures/graph-lite/tls.ts';
+import { fakeTls } from '../fixtures/fake-graph/tls.ts';
 import { startWordPressStack, type WordPressStackDescriptor } from './wordpress/index.ts';
 
 declare module 'vitest' {

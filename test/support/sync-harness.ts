@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type FakeGraph, FakeTenant, type FakeUser, startFakeGraph } from '../fixtures/graph-lite/index.ts';
+import { type FakeGraph, FakeTenant, type FakeUser, startFakeGraph } from '../fixtures/fake-graph/index.ts';
 import { type CliResult, type RunningCli, runCliProcess, startCli } from './cli-process.ts';
 import { adminHeaders, useWordPressSite, type WordPressSite } from './wordpress-site.ts';
 

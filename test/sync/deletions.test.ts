@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeUser, generateUsers } from '../fixtures/graph-lite/index.ts';
+import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness, type WordPressRestUser } from '../support/sync-harness.ts';
 import { runPhpOnSite } from '../support/wordpress-site.ts';
 

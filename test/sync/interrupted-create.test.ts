@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateUsers } from '../fixtures/graph-lite/index.ts';
+import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 
 let harness: SyncHarness | undefined;

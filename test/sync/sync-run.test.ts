@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeUser, generateUsers } from '../fixtures/graph-lite/index.ts';
+import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 
 let harness: SyncHarness | undefined;

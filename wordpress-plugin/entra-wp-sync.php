@@ -41,6 +41,8 @@ function entra_wp_sync_features() {
 	return array(
 		'user-meta',
 		'disabled-login-block',
+		'custom-meta',
+		'roles',
 	);
 }
 
@@ -137,6 +139,81 @@ add_action( 'init', 'entra_wp_sync_register_user_meta' );
 
 /*
  * -----------------------------------------------------------------------------
+ * 2b. Custom meta the site allows the sync to write
+ *
+ * The site decides which extra meta keys mapped from Entra may be written: the
+ * option entra_wp_sync_allowed_meta_keys (an array of keys) and the filter of the
+ * same name. Keys that could change what a user may do or hide internal state are
+ * refused whatever the option says: "_"-prefixed keys, capabilities, user levels,
+ * session tokens, the sync's own markers and WordPress's own profile keys.
+ * -----------------------------------------------------------------------------
+ */
+
+function entra_wp_sync_meta_key_allowed( $key ) {
+	global $wpdb;
+	if ( ! is_string( $key ) || ! preg_match( '/^[A-Za-z0-9][A-Za-z0-9_-]*$/', $key ) ) {
+		return false;
+	}
+	$lower = strtolower( $key );
+	$core  = array( 'first_name', 'last_name', 'nickname', 'description', 'locale', 'rich_editing', 'syntax_highlighting', 'comment_shortcuts', 'admin_color', 'use_ssl', 'show_admin_bar_front', 'dismissed_wp_pointers', 'default_password_nag', 'session_tokens' );
+	if ( in_array( $lower, $core, true ) ) {
+		return false;
+	}
+	foreach ( array( 'capabilities', 'user_level', 'user-settings', 'user-settings-time' ) as $suffix ) {
+		if ( str_ends_with( $lower, $suffix ) ) {
+			return false;
+		}
+	}
+	return ! str_starts_with( $lower, 'entra_wp_sync_' ) && ! str_starts_with( $lower, strtolower( $wpdb->get_blog_prefix() ) );
+}
+
+/**
+ * @return string[]
+ */
+function entra_wp_sync_allowed_meta_keys() {
+	$keys = get_option( 'entra_wp_sync_allowed_meta_keys', array() );
+	$keys = apply_filters( 'entra_wp_sync_allowed_meta_keys', is_array( $keys ) ? $keys : array() );
+	return array_values( array_unique( array_filter( (array) $keys, 'entra_wp_sync_meta_key_allowed' ) ) );
+}
+
+function entra_wp_sync_register_custom_meta() {
+	foreach ( entra_wp_sync_allowed_meta_keys() as $key ) {
+		register_meta(
+			'user',
+			$key,
+			array(
+				'type'          => 'string',
+				'single'        => true,
+				'default'       => '',
+				'show_in_rest'  => true,
+				'auth_callback' => 'entra_wp_sync_can_edit_user_meta',
+			)
+		);
+	}
+}
+add_action( 'init', 'entra_wp_sync_register_custom_meta', 20 );
+
+/**
+ * Roles of the site and whether each is privileged (can manage options or promote
+ * users), so the sync can refuse rules that would grant them.
+ *
+ * @return array<int, array{slug: string, name: string, privileged: bool}>
+ */
+function entra_wp_sync_role_summary() {
+	$roles = array();
+	foreach ( wp_roles()->roles as $slug => $role ) {
+		$caps    = isset( $role['capabilities'] ) ? $role['capabilities'] : array();
+		$roles[] = array(
+			'slug'       => $slug,
+			'name'       => $role['name'],
+			'privileged' => ! empty( $caps['manage_options'] ) || ! empty( $caps['promote_users'] ),
+		);
+	}
+	return $roles;
+}
+
+/*
+ * -----------------------------------------------------------------------------
  * 3. REST namespace entra-wp-sync/v1
  * -----------------------------------------------------------------------------
  */
@@ -165,8 +242,10 @@ function entra_wp_sync_rest_can_list_users() {
 function entra_wp_sync_rest_info() {
 	return rest_ensure_response(
 		array(
-			'version'  => ENTRA_WP_SYNC_VERSION,
-			'features' => entra_wp_sync_features(),
+			'version'          => ENTRA_WP_SYNC_VERSION,
+			'features'         => entra_wp_sync_features(),
+			'allowedMetaKeys'  => entra_wp_sync_allowed_meta_keys(),
+			'roles'            => entra_wp_sync_role_summary(),
 		)
 	);
 }

@@ -7,7 +7,9 @@ export interface Checkpoint {
   cycleStartedAt: string;
   /** Graph link of the next page to read; undefined before the first page. */
   nextLink: string | undefined;
-  /** Every page of the listing was read: only the cycle's removals remain. */
+  /** Which of the job's listings (one per source group) is being read. */
+  listingIndex?: number;
+  /** Every page of every listing was read: only the cycle's removals remain. */
   listingDone?: boolean;
   /** Pages completed in this cycle. */
   pagesDone: number;

@@ -2,10 +2,10 @@
 // planner's settings and the user mapping.
 import { attributesOfMap } from '../config/mapping.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
-import { ActionableError, ExitCode } from '../errors.ts';
+import { transitiveUsersPath } from '../graph/groups.ts';
 import { needsEventualConsistency, usersRequestPath } from '../graph/users-query.ts';
 import type { CycleJob } from './cycle.ts';
-import { mapEntraUser, type UserMappingSettings } from './map-user.ts';
+import { mapEntraUser, type RoleRule, type UserMappingSettings } from './map-user.ts';
 
 /** Attributes every job reads, whatever its map says: identity, scope and guest status. */
 const alwaysSelected = ['id', 'userPrincipalName', 'accountEnabled', 'userType', 'mail'];
@@ -14,43 +14,37 @@ export function selectedAttributes(job: ResolvedJob): string[] {
   return [...new Set([...alwaysSelected, ...attributesOfMap(job.map)])];
 }
 
-/** What is known only once the run has signed in to WordPress. */
+/** What is known only once the run has signed in to WordPress and read Entra's groups. */
 export interface RunFacts {
   selfId: number;
   reassignTo: number | undefined;
   allowDeletes: boolean;
-}
-
-/** Fails before anything is read or written when a job needs what this version lacks. */
-export function assertSupportedSource(
-  job: ResolvedJob,
-): asserts job is ResolvedJob & { source: { kind: 'users' } } {
-  if (job.source.kind !== 'users') {
-    throw new ActionableError(`Job "${job.name}": group sources are not supported by this version yet.`, {
-      exitCode: ExitCode.usage,
-      hint: 'Use source.users with a $filter for now.',
-    });
-  }
+  /** Object IDs of the source groups (source.groups), resolved from names. */
+  sourceGroupIds?: readonly string[];
+  roleRules?: readonly RoleRule[];
 }
 
 export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
-  assertSupportedSource(job);
+  const users = job.source.kind === 'users' ? job.source : undefined;
   const query = {
-    filter: job.source.filter,
-    search: job.source.search,
+    filter: users?.filter,
+    search: users?.search,
     select: selectedAttributes(job),
     pageSize: job.limits.pageSize,
-    count: job.source.count,
+    count: users ? job.source.count : false,
   };
   const mapping: UserMappingSettings = {
     map: job.map,
     guests: job.guests,
     defaultRole: job.roles.default,
     guestRole: job.roles.guestRole,
+    roleRules: facts.roleRules ?? [],
   };
   return {
     name: job.name,
-    firstPage: usersRequestPath(query),
+    listings: users
+      ? [usersRequestPath(query)]
+      : (facts.sourceGroupIds ?? []).map((id) => transitiveUsersPath(id, query.select, job.limits.pageSize)),
     eventualConsistency: needsEventualConsistency(query),
     plan: {
       jobName: job.name,
@@ -70,7 +64,9 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
       protect: job.protect,
       manageAdministrators: job.roles.manageAdministrators,
       maxDeletes: job.safety.maxDeletes,
-      ...facts,
+      selfId: facts.selfId,
+      reassignTo: facts.reassignTo,
+      allowDeletes: facts.allowDeletes,
     },
   };
 }

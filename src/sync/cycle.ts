@@ -21,8 +21,8 @@ export type EntraUser = Record<string, unknown> & { id: string };
 
 export interface CycleJob {
   name: string;
-  /** First request of a listing, e.g. /users?$select=…&$top=999. */
-  firstPage: string;
+  /** First request of each listing read in turn: /users?… or one per source group. */
+  listings: string[];
   eventualConsistency: boolean;
   plan: PlanSettings;
   concurrency: number;
@@ -63,17 +63,21 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
   const seen = new Set(checkpoint.seen);
   let stopReason: string | undefined;
   let restarts = 0;
-  let link = checkpoint.nextLink ?? job.firstPage;
   let cycleComplete = false;
 
+  let listingIndex = checkpoint.listingIndex ?? 0;
+  let link = checkpoint.nextLink ?? job.listings[listingIndex]!;
   listing: while (!checkpoint.listingDone) {
     try {
       for await (const page of readCollectionPages<EntraUser>(context.graph, link, {
         eventualConsistency: job.eventualConsistency,
         startPageNumber: checkpoint.pagesDone + 1,
       })) {
-        if (page.count !== undefined) checkpoint.totalCount = page.count;
-        const mapped = page.items.map((user) => job.mapUser(user));
+        if (page.count !== undefined && listingIndex === 0) checkpoint.totalCount = page.count;
+        // Group listings hold nested groups too; a user in two source groups, or read
+        // again after a restarted listing, is planned once per cycle.
+        const fresh = page.items.filter((item) => isUserItem(item) && !seen.has(item.id));
+        const mapped = fresh.map((user) => job.mapUser(user));
         const desired = mapped.filter((user): user is DesiredUser => 'login' in user);
         const unmapped = mapped.filter((user): user is UnmappedUser => 'outcome' in user);
         const changes = planChanges({ desired, unmapped, index: context.index, settings: job.plan, claims });
@@ -89,10 +93,14 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
         }
         for (const user of desired) seen.add(user.objectId);
         for (const user of unmapped) if (user.outcome === 'error') seen.add(user.objectId);
-        checkpoint.counters.read = (checkpoint.counters.read ?? 0) + page.items.length;
+        checkpoint.counters.read = (checkpoint.counters.read ?? 0) + fresh.length;
         checkpoint.pagesDone = page.pageNumber;
         checkpoint.nextLink = page.nextLink;
-        checkpoint.listingDone = page.nextLink === undefined;
+        if (page.nextLink === undefined) {
+          if (listingIndex + 1 < job.listings.length) listingIndex++;
+          else checkpoint.listingDone = true;
+        }
+        checkpoint.listingIndex = listingIndex;
         checkpoint.seen = [...seen];
         checkpoint.updatedAt = now().toISOString();
         if (!context.dryRun) await context.store.save(checkpoint);
@@ -100,7 +108,7 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
           `${job.name}: page ${page.pageNumber}, ${checkpoint.counters.read}${checkpoint.totalCount === undefined ? '' : ` of ${checkpoint.totalCount}`} users read`,
           { job: job.name, event: 'page', page: page.pageNumber, counts },
         );
-        if (page.nextLink === undefined) break;
+        if (checkpoint.listingDone) break listing;
         if (context.signal?.aborted) {
           stopReason = 'asked to stop; the next run continues from the saved page';
           break listing;
@@ -109,15 +117,14 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
           stopReason = `limits.maxRuntime (${job.maxRuntimeSeconds} s) reached; the next run continues from page ${page.pageNumber + 1}`;
           break listing;
         }
+        if (page.nextLink === undefined) break;
       }
-      break;
+      link = job.listings[listingIndex]!;
     } catch (error) {
       if (!(error instanceof ExpiredPageTokenError) || restarts >= maxListingRestarts) throw error;
       restarts++;
       context.logger.warn(`${job.name}: ${error.message}`, { job: job.name, event: 'listing-restart' });
-      link = job.firstPage;
-      checkpoint.pagesDone = 0;
-      checkpoint.counters.read = 0;
+      link = job.listings[listingIndex]!;
     }
   }
 
@@ -184,6 +191,11 @@ async function removeUnseen(
       ? plan.changes.filter((change) => change.action === 'held').map((change) => change.user.username)
       : [],
   };
+}
+
+function isUserItem(item: EntraUser): boolean {
+  const type = item['@odata.type'];
+  return type === undefined || type === '#microsoft.graph.user';
 }
 
 function toRow(change: AppliedChange, job: string, context: CycleContext, time: Date): ResultRow {

@@ -18,11 +18,19 @@ export interface UserMapSettings {
   meta: Record<string, Mapping>;
 }
 
+export interface RoleRule {
+  /** Lower-case object IDs of the group's transitive user members. */
+  members: ReadonlySet<string>;
+  role: string;
+}
+
 export interface UserMappingSettings {
   map: UserMapSettings;
   guests: 'ignore' | 'include';
   defaultRole: string;
   guestRole?: string | undefined;
+  /** Group → role rules; a user gets every matching role, or the default when none match. */
+  roleRules?: readonly RoleRule[];
 }
 
 /** WordPress REST field ← jobs.yaml map key. */
@@ -90,14 +98,18 @@ export function mapEntraUser(
   const meta: Record<string, string> = {};
   for (const [key, mapping] of Object.entries(settings.map.meta))
     meta[key] = evaluateMapping(mapping, user) ?? '';
-  const role = guest && settings.guestRole ? settings.guestRole : settings.defaultRole;
+  const ruleRoles = (settings.roleRules ?? [])
+    .filter((rule) => rule.members.has(objectId.toLowerCase()))
+    .map((rule) => rule.role);
+  const fallback = guest && settings.guestRole ? settings.guestRole : settings.defaultRole;
+  const roles = ruleRoles.length > 0 ? [...new Set(ruleRoles)] : fallback ? [fallback] : [];
   return {
     objectId,
     userPrincipalName,
     login: login.login,
     email: email.trim(),
     profile,
-    roles: role ? [role] : [],
+    roles,
     meta,
     guest,
   };

@@ -14,12 +14,14 @@ import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
+import { checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import { WordPressClient } from '../wordpress/rest-client.ts';
 import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-account.ts';
 import { loadAllUsers } from '../wordpress/user-index.ts';
 import { RestUserWrites } from '../wordpress/user-writes.ts';
 import { runCycle } from './cycle.ts';
-import { assertSupportedSource, toCycleJob } from './cycle-job.ts';
+import { toCycleJob } from './cycle-job.ts';
+import { loadJobGroups } from './job-groups.ts';
 import { WordPressUserIndex } from './user-index.ts';
 
 export interface RunOptions {
@@ -89,7 +91,6 @@ async function runOneJob(
   const { logger } = options;
   let client: WordPressClient | undefined;
   try {
-    assertSupportedSource(job);
     const endpoints = resolveCloudEndpoints(job.graph);
     const { credential } = selectCredential(
       {
@@ -111,6 +112,13 @@ async function runOneJob(
     );
     const account = await fetchSiteAccount(client);
     if (!options.dryRun) assertCanManageUsers(account, client.siteUrl);
+    const companion = await fetchCompanionInfo(client);
+    if (companion) checkMappedRoles(job, companion);
+    else
+      logger.warn(
+        `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in and roles are not checked`,
+      );
+    const groups = await loadJobGroups(graph, job);
     const store = stateStoreFor(job);
     const lock = options.dryRun
       ? undefined
@@ -134,6 +142,8 @@ async function runOneJob(
         selfId: account.id,
         reassignTo: resolveReassignTarget(job, index),
         allowDeletes: options.allowDeletes ?? false,
+        sourceGroupIds: groups.sourceGroupIds,
+        roleRules: groups.roleRules,
       });
       return await runCycle(cycleJob, {
         runId,

@@ -87462,10 +87462,6 @@ function isAlive(owner) {
   }
 }
 
-// src/wordpress/rest-client.ts
-var import_undici2 = __toESM(require_undici(), 1);
-import { setTimeout as sleep } from "node:timers/promises";
-
 // src/wordpress/errors.ts
 var WordPressRequestError = class extends ActionableError {
   status;
@@ -87578,7 +87574,42 @@ function stripTags(text) {
   return text.replace(/<[^>]*>/g, "").trim();
 }
 
+// src/wordpress/companion.ts
+async function fetchCompanionInfo(client) {
+  try {
+    return (await client.request("GET", "/entra-wp-sync/v1/info")).data;
+  } catch (error62) {
+    if (error62 instanceof WordPressRequestError && error62.code === "rest_no_route") return void 0;
+    throw error62;
+  }
+}
+function checkMappedRoles(job, info) {
+  const mapped = /* @__PURE__ */ new Set([
+    job.roles.default,
+    job.roles.guestRole,
+    ...job.roles.rules.map((rule) => rule.role)
+  ]);
+  for (const slug of mapped) {
+    if (!slug) continue;
+    const role = info.roles.find((candidate) => candidate.slug === slug);
+    if (!role) {
+      throw new ActionableError(`Job "${job.name}": the site has no role "${slug}".`, {
+        exitCode: ExitCode.usage,
+        hint: `Roles on the site: ${info.roles.map((candidate) => candidate.slug).join(", ")}.`
+      });
+    }
+    if (role.privileged && !job.roles.allowPrivileged) {
+      throw new ActionableError(
+        `Job "${job.name}": role "${slug}" can manage options or promote users on this site; the sync will not grant it.`,
+        { exitCode: ExitCode.usage, hint: "Set roles.allowPrivileged: true if you really mean it." }
+      );
+    }
+  }
+}
+
 // src/wordpress/rest-client.ts
+var import_undici2 = __toESM(require_undici(), 1);
+import { setTimeout as sleep } from "node:timers/promises";
 var WordPressClient = class {
   siteUrl;
   username;
@@ -88756,16 +88787,18 @@ async function runCycle(job, context3) {
   const seen = new Set(checkpoint.seen);
   let stopReason;
   let restarts = 0;
-  let link = checkpoint.nextLink ?? job.firstPage;
   let cycleComplete = false;
+  let listingIndex = checkpoint.listingIndex ?? 0;
+  let link = checkpoint.nextLink ?? job.listings[listingIndex];
   listing: while (!checkpoint.listingDone) {
     try {
       for await (const page of readCollectionPages(context3.graph, link, {
         eventualConsistency: job.eventualConsistency,
         startPageNumber: checkpoint.pagesDone + 1
       })) {
-        if (page.count !== void 0) checkpoint.totalCount = page.count;
-        const mapped = page.items.map((user) => job.mapUser(user));
+        if (page.count !== void 0 && listingIndex === 0) checkpoint.totalCount = page.count;
+        const fresh = page.items.filter((item) => isUserItem(item) && !seen.has(item.id));
+        const mapped = fresh.map((user) => job.mapUser(user));
         const desired = mapped.filter((user) => "login" in user);
         const unmapped = mapped.filter((user) => "outcome" in user);
         const changes = planChanges({ desired, unmapped, index: context3.index, settings: job.plan, claims });
@@ -88779,10 +88812,14 @@ async function runCycle(job, context3) {
         }
         for (const user of desired) seen.add(user.objectId);
         for (const user of unmapped) if (user.outcome === "error") seen.add(user.objectId);
-        checkpoint.counters.read = (checkpoint.counters.read ?? 0) + page.items.length;
+        checkpoint.counters.read = (checkpoint.counters.read ?? 0) + fresh.length;
         checkpoint.pagesDone = page.pageNumber;
         checkpoint.nextLink = page.nextLink;
-        checkpoint.listingDone = page.nextLink === void 0;
+        if (page.nextLink === void 0) {
+          if (listingIndex + 1 < job.listings.length) listingIndex++;
+          else checkpoint.listingDone = true;
+        }
+        checkpoint.listingIndex = listingIndex;
         checkpoint.seen = [...seen];
         checkpoint.updatedAt = now().toISOString();
         if (!context3.dryRun) await context3.store.save(checkpoint);
@@ -88790,7 +88827,7 @@ async function runCycle(job, context3) {
           `${job.name}: page ${page.pageNumber}, ${checkpoint.counters.read}${checkpoint.totalCount === void 0 ? "" : ` of ${checkpoint.totalCount}`} users read`,
           { job: job.name, event: "page", page: page.pageNumber, counts }
         );
-        if (page.nextLink === void 0) break;
+        if (checkpoint.listingDone) break listing;
         if (context3.signal?.aborted) {
           stopReason = "asked to stop; the next run continues from the saved page";
           break listing;
@@ -88799,15 +88836,14 @@ async function runCycle(job, context3) {
           stopReason = `limits.maxRuntime (${job.maxRuntimeSeconds} s) reached; the next run continues from page ${page.pageNumber + 1}`;
           break listing;
         }
+        if (page.nextLink === void 0) break;
       }
-      break;
+      link = job.listings[listingIndex];
     } catch (error62) {
       if (!(error62 instanceof ExpiredPageTokenError) || restarts >= maxListingRestarts) throw error62;
       restarts++;
       context3.logger.warn(`${job.name}: ${error62.message}`, { job: job.name, event: "listing-restart" });
-      link = job.firstPage;
-      checkpoint.pagesDone = 0;
-      checkpoint.counters.read = 0;
+      link = job.listings[listingIndex];
     }
   }
   cycleComplete = checkpoint.listingDone === true;
@@ -88861,6 +88897,10 @@ async function removeUnseen(job, context3, checkpoint, seen, counts, errors, now
     heldUsers: plan.held ? plan.changes.filter((change) => change.action === "held").map((change) => change.user.username) : []
   };
 }
+function isUserItem(item) {
+  const type = item["@odata.type"];
+  return type === void 0 || type === "#microsoft.graph.user";
+}
 function toRow(change, job, context3, time3) {
   return {
     time: time3.toISOString(),
@@ -88893,8 +88933,62 @@ function usersRequestPath(query, resource = "/users") {
   if (needsEventualConsistency(query)) params.set("$count", "true");
   return `${resource}?${encodeQuery(params)}`;
 }
+function odataString(value) {
+  return `'${value.replaceAll("'", "''")}'`;
+}
 function encodeQuery(params) {
   return [...params].map(([key, value]) => `${key}=${encodeURIComponent(value).replace(/%2C/g, ",").replace(/%24/g, "$")}`).join("&");
+}
+
+// src/graph/groups.ts
+var objectIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+async function resolveGroups(api, job, references) {
+  const resolved = /* @__PURE__ */ new Map();
+  for (const reference of new Set(references)) {
+    if (objectIdPattern.test(reference)) {
+      const group = await api.get(`/groups/${reference}?$select=id,displayName`).catch((error62) => {
+        throw new ActionableError(`Job "${job}": no Entra group with object ID ${reference}.`, {
+          exitCode: ExitCode.usage,
+          hint: "Copy the group's Object ID from the Entra admin center (Groups \u2192 the group \u2192 Overview).",
+          cause: error62
+        });
+      });
+      resolved.set(reference, { id: group.id, displayName: group.displayName });
+      continue;
+    }
+    const filter = encodeURIComponent(`displayName eq ${odataString(reference)}`);
+    const found = await api.get(
+      `/groups?$filter=${filter}&$select=id,displayName`
+    );
+    if (found.value.length !== 1) {
+      throw new ActionableError(
+        found.value.length === 0 ? `Job "${job}": no Entra group is named "${reference}".` : `Job "${job}": ${found.value.length} Entra groups are named "${reference}" (${found.value.map((group) => group.id).join(", ")}).`,
+        { exitCode: ExitCode.usage, hint: "Use the group's object ID instead of its name." }
+      );
+    }
+    resolved.set(reference, found.value[0]);
+  }
+  return resolved;
+}
+function transitiveUsersPath(groupId, select, pageSize) {
+  const attributes = [.../* @__PURE__ */ new Set(["id", ...select])].join(",");
+  return `/groups/${groupId}/transitiveMembers?$select=${attributes}&$top=${pageSize}`;
+}
+function isUserObject(item) {
+  return item["@odata.type"] === "#microsoft.graph.user";
+}
+async function loadGroupUserIds(api, groupId) {
+  const ids = /* @__PURE__ */ new Set();
+  for await (const page of readCollectionPages(
+    api,
+    transitiveUsersPath(groupId, [], 999),
+    {
+      eventualConsistency: false
+    }
+  )) {
+    for (const item of page.items) if (isUserObject(item)) ids.add(String(item.id).toLowerCase());
+  }
+  return ids;
 }
 
 // src/sync/evaluate-mapping.ts
@@ -88969,7 +89063,9 @@ function isGuest(user) {
 function mapEntraUser(user, settings) {
   const objectId = user.id;
   const userPrincipalName = typeof user.userPrincipalName === "string" ? user.userPrincipalName : "";
-  const email3 = evaluateMapping(settings.map.user_email, user);
+  const guest = isGuest(user);
+  const mappedEmail = evaluateMapping(settings.map.user_email, user);
+  const email3 = guest && mappedEmail ? readableGuestName(mappedEmail) : mappedEmail;
   const unmapped = (outcome, reason) => ({
     objectId,
     userPrincipalName,
@@ -88979,7 +89075,6 @@ function mapEntraUser(user, settings) {
   });
   if (user.accountEnabled === false)
     return unmapped("skipped", "the account is disabled in Entra (accountEnabled is false)");
-  const guest = isGuest(user);
   if (guest && settings.guests === "ignore")
     return unmapped("skipped", "guest user, and the job has guests: ignore");
   if (email3 === void 0) {
@@ -89001,7 +89096,7 @@ function mapEntraUser(user, settings) {
       `no username: ${describeMapping(settings.map.user_login)} is empty; map user_login to an attribute every user has`
     );
   }
-  const login = toWordPressLogin(loginSource);
+  const login = toWordPressLogin(guest ? readableGuestName(loginSource) : loginSource);
   if (!login.ok) return unmapped("error", login.reason);
   const profile = {};
   for (const [field, key] of profileSources) {
@@ -89012,17 +89107,26 @@ function mapEntraUser(user, settings) {
   const meta3 = {};
   for (const [key, mapping] of Object.entries(settings.map.meta))
     meta3[key] = evaluateMapping(mapping, user) ?? "";
-  const role = guest && settings.guestRole ? settings.guestRole : settings.defaultRole;
+  const ruleRoles = (settings.roleRules ?? []).filter((rule) => rule.members.has(objectId.toLowerCase())).map((rule) => rule.role);
+  const fallback = guest && settings.guestRole ? settings.guestRole : settings.defaultRole;
+  const roles = ruleRoles.length > 0 ? [...new Set(ruleRoles)] : fallback ? [fallback] : [];
   return {
     objectId,
     userPrincipalName,
     login: login.login,
     email: email3.trim(),
     profile,
-    roles: role ? [role] : [],
+    roles,
     meta: meta3,
     guest
   };
+}
+function readableGuestName(value) {
+  const marker = value.toUpperCase().indexOf("#EXT#");
+  if (marker < 0) return value;
+  const home = value.slice(0, marker);
+  const at = home.lastIndexOf("_");
+  return at < 0 ? home : `${home.slice(0, at)}@${home.slice(at + 1)}`;
 }
 function describeMapping(mapping) {
   if (mapping.kind === "first") return mapping.options.map((option) => option.text).join(", ");
@@ -89034,32 +89138,25 @@ var alwaysSelected = ["id", "userPrincipalName", "accountEnabled", "userType", "
 function selectedAttributes(job) {
   return [.../* @__PURE__ */ new Set([...alwaysSelected, ...attributesOfMap(job.map)])];
 }
-function assertSupportedSource(job) {
-  if (job.source.kind !== "users") {
-    throw new ActionableError(`Job "${job.name}": group sources are not supported by this version yet.`, {
-      exitCode: ExitCode.usage,
-      hint: "Use source.users with a $filter for now."
-    });
-  }
-}
 function toCycleJob(job, facts) {
-  assertSupportedSource(job);
+  const users = job.source.kind === "users" ? job.source : void 0;
   const query = {
-    filter: job.source.filter,
-    search: job.source.search,
+    filter: users?.filter,
+    search: users?.search,
     select: selectedAttributes(job),
     pageSize: job.limits.pageSize,
-    count: job.source.count
+    count: users ? job.source.count : false
   };
   const mapping = {
     map: job.map,
     guests: job.guests,
     defaultRole: job.roles.default,
-    guestRole: job.roles.guestRole
+    guestRole: job.roles.guestRole,
+    roleRules: facts.roleRules ?? []
   };
   return {
     name: job.name,
-    firstPage: usersRequestPath(query),
+    listings: users ? [usersRequestPath(query)] : (facts.sourceGroupIds ?? []).map((id) => transitiveUsersPath(id, query.select, job.limits.pageSize)),
     eventualConsistency: needsEventualConsistency(query),
     plan: {
       jobName: job.name,
@@ -89079,8 +89176,33 @@ function toCycleJob(job, facts) {
       protect: job.protect,
       manageAdministrators: job.roles.manageAdministrators,
       maxDeletes: job.safety.maxDeletes,
-      ...facts
+      selfId: facts.selfId,
+      reassignTo: facts.reassignTo,
+      allowDeletes: facts.allowDeletes
     }
+  };
+}
+
+// src/sync/job-groups.ts
+async function loadJobGroups(api, job) {
+  const sources = job.source.kind === "groups" ? job.source.groups : [];
+  const references = [...sources, ...job.roles.rules.map((rule) => rule.group)];
+  if (references.length === 0) return { sourceGroupIds: void 0, roleRules: [] };
+  const resolved = await resolveGroups(api, job.name, references);
+  const members2 = /* @__PURE__ */ new Map();
+  const roleRules = [];
+  for (const rule of job.roles.rules) {
+    const groupId = resolved.get(rule.group).id;
+    let ids = members2.get(groupId);
+    if (!ids) {
+      ids = await loadGroupUserIds(api, groupId);
+      members2.set(groupId, ids);
+    }
+    roleRules.push({ members: ids, role: rule.role });
+  }
+  return {
+    sourceGroupIds: job.source.kind === "groups" ? sources.map((reference) => resolved.get(reference).id) : void 0,
+    roleRules
   };
 }
 
@@ -89121,7 +89243,6 @@ async function runOneJob(job, runId, results, options) {
   const { logger: logger27 } = options;
   let client;
   try {
-    assertSupportedSource(job);
     const endpoints = resolveCloudEndpoints(job.graph);
     const { credential } = selectCredential(
       {
@@ -89143,6 +89264,13 @@ async function runOneJob(job, runId, results, options) {
     );
     const account = await fetchSiteAccount(client);
     if (!options.dryRun) assertCanManageUsers(account, client.siteUrl);
+    const companion = await fetchCompanionInfo(client);
+    if (companion) checkMappedRoles(job, companion);
+    else
+      logger27.warn(
+        `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in and roles are not checked`
+      );
+    const groups = await loadJobGroups(graph, job);
     const store = stateStoreFor(job);
     const lock = options.dryRun ? void 0 : await store.lock(job.name, {
       runId,
@@ -89163,7 +89291,9 @@ async function runOneJob(job, runId, results, options) {
       const cycleJob = toCycleJob(job, {
         selfId: account.id,
         reassignTo: resolveReassignTarget(job, index),
-        allowDeletes: options.allowDeletes ?? false
+        allowDeletes: options.allowDeletes ?? false,
+        sourceGroupIds: groups.sourceGroupIds,
+        roleRules: groups.roleRules
       });
       return await runCycle(cycleJob, {
         runId,

@@ -55,7 +55,9 @@ export function mapEntraUser(
 ): DesiredUser | UnmappedUser {
   const objectId = user.id;
   const userPrincipalName = typeof user.userPrincipalName === 'string' ? user.userPrincipalName : '';
-  const email = evaluateMapping(settings.map.user_email, user);
+  const guest = isGuest(user);
+  const mappedEmail = evaluateMapping(settings.map.user_email, user);
+  const email = guest && mappedEmail ? readableGuestName(mappedEmail) : mappedEmail;
   const unmapped = (outcome: UnmappedUser['outcome'], reason: string): UnmappedUser => ({
     objectId,
     userPrincipalName,
@@ -65,7 +67,6 @@ export function mapEntraUser(
   });
   if (user.accountEnabled === false)
     return unmapped('skipped', 'the account is disabled in Entra (accountEnabled is false)');
-  const guest = isGuest(user);
   if (guest && settings.guests === 'ignore')
     return unmapped('skipped', 'guest user, and the job has guests: ignore');
   if (email === undefined) {
@@ -87,7 +88,7 @@ export function mapEntraUser(
       `no username: ${describeMapping(settings.map.user_login)} is empty; map user_login to an attribute every user has`,
     );
   }
-  const login = toWordPressLogin(loginSource);
+  const login = toWordPressLogin(guest ? readableGuestName(loginSource) : loginSource);
   if (!login.ok) return unmapped('error', login.reason);
   const profile: DesiredUser['profile'] = {};
   for (const [field, key] of profileSources) {
@@ -113,6 +114,18 @@ export function mapEntraUser(
     meta,
     guest,
   };
+}
+
+/**
+ * A guest's UPN is their home address mangled: alice_fabrikam.com#EXT#@contoso.onmicrosoft.com
+ * stands for alice@fabrikam.com, which is what a person recognises (and WordPress accepts).
+ */
+export function readableGuestName(value: string): string {
+  const marker = value.toUpperCase().indexOf('#EXT#');
+  if (marker < 0) return value;
+  const home = value.slice(0, marker);
+  const at = home.lastIndexOf('_');
+  return at < 0 ? home : `${home.slice(0, at)}@${home.slice(at + 1)}`;
 }
 
 function describeMapping(mapping: Mapping): string {

@@ -4,7 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type FakeGraph, FakeTenant, type FakeUser, startFakeGraph } from '../fixtures/fake-graph/index.ts';
+import {
+  type FakeGraph,
+  type FakeGraphOptions,
+  FakeTenant,
+  type FakeUser,
+  startFakeGraph,
+} from '../fixtures/fake-graph/index.ts';
 import { type CliResult, type RunningCli, runCliProcess, startCli } from './cli-process.ts';
 import { adminHeaders, useWordPressSite, type WordPressSite } from './wordpress-site.ts';
 
@@ -37,11 +43,15 @@ export interface WordPressRestUser {
   meta: Record<string, unknown>;
 }
 
-export async function startSyncHarness(users: FakeUser[]): Promise<SyncHarness> {
+export async function startSyncHarness(
+  users: FakeUser[],
+  fake: Partial<Pick<FakeGraphOptions, 'advancedQueries'>> = {},
+): Promise<SyncHarness> {
   const site = await useWordPressSite();
   const graph = await startFakeGraph({
     tenant: new FakeTenant(users),
     tenantId: testTenantId,
+    ...fake,
     apps: [
       {
         clientId: testClientId,

@@ -46943,10 +46943,10 @@ var require_FileUpload = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.FileUpload = void 0;
     var GraphClientError_1 = require_GraphClientError();
-    var FileUpload = (
+    var FileUpload2 = (
       /** @class */
       (function() {
-        function FileUpload2(content, name3, size) {
+        function FileUpload3(content, name3, size) {
           this.content = content;
           this.name = name3;
           this.size = size;
@@ -46954,13 +46954,13 @@ var require_FileUpload = __commonJS({
             throw new GraphClientError_1.GraphClientError("Please provide the upload content, name of the file and size of the file");
           }
         }
-        FileUpload2.prototype.sliceFile = function(range) {
+        FileUpload3.prototype.sliceFile = function(range) {
           return this.content.slice(range.minValue, range.maxValue + 1);
         };
-        return FileUpload2;
+        return FileUpload3;
       })()
     );
-    exports.FileUpload = FileUpload;
+    exports.FileUpload = FileUpload2;
   }
 });
 
@@ -87610,6 +87610,16 @@ function checkMappedRoles(job, info) {
 // src/wordpress/rest-client.ts
 var import_undici2 = __toESM(require_undici(), 1);
 import { setTimeout as sleep } from "node:timers/promises";
+var FileUpload = class {
+  bytes;
+  contentType;
+  filename;
+  constructor(bytes, contentType, filename) {
+    this.bytes = bytes;
+    this.contentType = contentType;
+    this.filename = filename;
+  }
+};
 var WordPressClient = class {
   siteUrl;
   username;
@@ -87697,15 +87707,19 @@ var WordPressClient = class {
       if (method !== "GET" && method !== "OPTIONS") this.writeCount++;
     }
     try {
+      const upload = body instanceof FileUpload ? body : void 0;
       const response = await (0, import_undici2.request)(url2, {
         method,
         dispatcher: this.#dispatcher,
         headers: {
           authorization: this.#authorization,
           accept: "application/json",
-          ...body === void 0 ? {} : { "content-type": "application/json" }
+          ...upload ? {
+            "content-type": upload.contentType,
+            "content-disposition": `attachment; filename="${upload.filename.replace(/[^\w.-]/g, "_")}"`
+          } : body === void 0 ? {} : { "content-type": "application/json" }
         },
-        ...body === void 0 ? {} : { body: JSON.stringify(body) }
+        ...upload ? { body: upload.bytes } : body === void 0 ? {} : { body: JSON.stringify(body) }
       });
       const text = await response.body.text();
       return { status: response.statusCode, headers: response.headers, data: parseJson(text) };
@@ -88145,7 +88159,9 @@ var metaKeys = {
   objectId: "entra_wp_sync_object_id",
   jobs: "entra_wp_sync_jobs",
   status: "entra_wp_sync_status",
-  restoreRoles: "entra_wp_sync_restore_roles"
+  restoreRoles: "entra_wp_sync_restore_roles",
+  avatarId: "entra_wp_sync_avatar_id",
+  photoEtag: "entra_wp_sync_photo_etag"
 };
 
 // src/sync/wordpress-normalise.ts
@@ -88471,6 +88487,75 @@ async function applyOne(change, writes, index) {
       message: `could not ${change.action} the user: ${describeError(error62)}`
     };
   }
+}
+
+// src/graph/photos.ts
+async function readPhotoVersion(api, objectId) {
+  try {
+    const metadata = await api.get(`/users/${objectId}/photo`);
+    return {
+      etag: String(metadata["@odata.mediaEtag"] ?? ""),
+      contentType: String(metadata["@odata.mediaContentType"] ?? "image/jpeg")
+    };
+  } catch (error62) {
+    if (error62 instanceof GraphRequestError && error62.status === 404) return void 0;
+    throw error62;
+  }
+}
+function readPhotoBytes(api, objectId, size) {
+  return api.getBinary(`/users/${objectId}/photos/${size}/$value`);
+}
+
+// src/sync/avatars.ts
+async function syncAvatars(people, context3) {
+  const limit = pLimit(context3.concurrency);
+  const outcome = { uploaded: 0, cleared: 0, failed: [] };
+  await Promise.all(
+    people.map(
+      ({ objectId, user }) => limit(async () => {
+        try {
+          const change = await syncOne(objectId, user, context3);
+          if (change === "uploaded") outcome.uploaded++;
+          if (change === "cleared") outcome.cleared++;
+        } catch (error62) {
+          outcome.failed.push(user.username);
+          context3.logger.warn(`avatar of ${user.username} not synced: ${describeError(error62)}`);
+        }
+      })
+    )
+  );
+  return outcome;
+}
+async function syncOne(objectId, user, context3) {
+  const storedEtag = String(user.meta[metaKeys.photoEtag] ?? "");
+  const storedAttachment = Number(user.meta[metaKeys.avatarId] ?? 0);
+  const version4 = await readPhotoVersion(context3.graph, objectId);
+  if (!version4) {
+    if (!storedAttachment) return "unchanged";
+    context3.index.put(
+      await context3.writes.update(user.id, { meta: { [metaKeys.avatarId]: 0, [metaKeys.photoEtag]: "" } })
+    );
+    await deleteAttachment(context3.wordpress, storedAttachment);
+    return "cleared";
+  }
+  if (storedAttachment && version4.etag === storedEtag) return "unchanged";
+  const bytes = await readPhotoBytes(context3.graph, objectId, context3.size);
+  if (!bytes) return "unchanged";
+  const extension = version4.contentType.includes("png") ? "png" : "jpg";
+  const media = await context3.wordpress.request("POST", "/wp/v2/media", {
+    body: new FileUpload(bytes, version4.contentType, `entra-photo-${objectId}.${extension}`),
+    query: { _fields: "id" }
+  });
+  context3.index.put(
+    await context3.writes.update(user.id, {
+      meta: { [metaKeys.avatarId]: media.data.id, [metaKeys.photoEtag]: version4.etag }
+    })
+  );
+  if (storedAttachment) await deleteAttachment(context3.wordpress, storedAttachment);
+  return "uploaded";
+}
+async function deleteAttachment(wordpress, id) {
+  await wordpress.request("DELETE", `/wp/v2/media/${id}`, { query: { force: true } }).catch(() => void 0);
 }
 
 // src/sync/desired-user.ts
@@ -88809,6 +88894,16 @@ async function runCycle(job, context3) {
           counts[row.action] = (counts[row.action] ?? 0) + 1;
           checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
           if (row.action === "failed") errors.add(row);
+        }
+        if (job.avatarSize && context3.wordpress && !context3.dryRun) {
+          const avatars = await syncAvatars(
+            desired.flatMap((person) => {
+              const user = context3.index.byObjectId(person.objectId)[0];
+              return user ? [{ objectId: person.objectId, user }] : [];
+            }),
+            { ...context3, wordpress: context3.wordpress, size: job.avatarSize, concurrency: job.concurrency }
+          );
+          if (avatars.uploaded > 0) counts.avatars = (counts.avatars ?? 0) + avatars.uploaded;
         }
         for (const user of desired) seen.add(user.objectId);
         for (const user of unmapped) if (user.outcome === "error") seen.add(user.objectId);
@@ -89169,6 +89264,7 @@ function toCycleJob(job, facts) {
     concurrency: job.limits.concurrency,
     maxRuntimeSeconds: job.limits.maxRuntime,
     mapUser: (user) => mapEntraUser(user, mapping),
+    avatarSize: job.avatar.enabled ? job.avatar.size : void 0,
     removal: {
       jobName: job.name,
       mode: job.actions.delete,
@@ -89304,7 +89400,8 @@ async function runOneJob(job, runId, results, options) {
         store,
         results,
         logger: logger27,
-        signal: options.signal
+        signal: options.signal,
+        wordpress: client
       });
     } finally {
       await lock?.release();

@@ -43,6 +43,7 @@ function entra_wp_sync_features() {
 		'disabled-login-block',
 		'custom-meta',
 		'roles',
+		'avatars',
 	);
 }
 
@@ -94,6 +95,20 @@ function entra_wp_sync_user_meta_definitions() {
 					'enum' => array( 'active', 'disabled' ),
 				),
 			),
+		),
+		// Media library attachment holding the synced Entra photo (0: none).
+		'entra_wp_sync_avatar_id'     => array(
+			'type'         => 'integer',
+			'description'  => 'Attachment id of the synced Entra profile photo.',
+			'default'      => 0,
+			'show_in_rest' => true,
+		),
+		// @odata.mediaEtag of the photo that attachment holds, to upload only changes.
+		'entra_wp_sync_photo_etag'    => array(
+			'type'         => 'string',
+			'description'  => 'Entra photo version the avatar was made from.',
+			'default'      => '',
+			'show_in_rest' => true,
 		),
 		// Roles to give back when a disabled account is enabled again.
 		'entra_wp_sync_restore_roles' => array(
@@ -328,7 +343,52 @@ add_action( 'updated_user_meta', 'entra_wp_sync_end_sessions_on_disable', 10, 4 
 
 /*
  * -----------------------------------------------------------------------------
+ * 5. The synced Entra photo is the user's avatar
+ * -----------------------------------------------------------------------------
+ */
+
+function entra_wp_sync_avatar_user_id( $id_or_email ) {
+	if ( is_numeric( $id_or_email ) ) {
+		return (int) $id_or_email;
+	}
+	if ( $id_or_email instanceof WP_User ) {
+		return $id_or_email->ID;
+	}
+	if ( $id_or_email instanceof WP_Post ) {
+		return (int) $id_or_email->post_author;
+	}
+	if ( $id_or_email instanceof WP_Comment ) {
+		return (int) $id_or_email->user_id;
+	}
+	if ( is_string( $id_or_email ) && is_email( $id_or_email ) ) {
+		$user = get_user_by( 'email', $id_or_email );
+		return $user ? $user->ID : 0;
+	}
+	return 0;
+}
+
+function entra_wp_sync_avatar_data( $args, $id_or_email ) {
+	$user_id = entra_wp_sync_avatar_user_id( $id_or_email );
+	if ( ! $user_id ) {
+		return $args;
+	}
+	$attachment = (int) get_user_meta( $user_id, 'entra_wp_sync_avatar_id', true );
+	if ( ! $attachment ) {
+		return $args;
+	}
+	$size = isset( $args['size'] ) ? (int) $args['size'] : 96;
+	$url  = wp_get_attachment_image_url( $attachment, array( $size, $size ) );
+	if ( $url ) {
+		$args['url']          = $url;
+		$args['found_avatar'] = true;
+	}
+	return $args;
+}
+add_filter( 'pre_get_avatar_data', 'entra_wp_sync_avatar_data', 10, 2 );
+
+/*
+ * -----------------------------------------------------------------------------
  * Later sections (planned): compact user index, lookup by object ids, batch
- * opt-in for users routes, state store and run lock, avatars.
+ * opt-in for users routes, state store and run lock.
  * -----------------------------------------------------------------------------
  */

@@ -57,6 +57,7 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
     concurrency: job.limits.concurrency,
     maxRuntimeSeconds: job.limits.maxRuntime,
     mapUser: (user) => mapEntraUser(user, mapping),
+    avatarSize: job.avatar.enabled ? job.avatar.size : undefined,
     removal: {
       jobName: job.name,
       mode: job.actions.delete,

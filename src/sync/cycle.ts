@@ -9,9 +9,11 @@ import type { ResultsWriter } from '../report/results-writer.ts';
 import { ErrorGrouper, type JobRunSummary } from '../report/run-summary.ts';
 import { type Checkpoint, newCheckpoint } from '../state/checkpoint.ts';
 import type { StateStore } from '../state/state-store.ts';
+import type { WordPressClient } from '../wordpress/rest-client.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
 import { type AppliedChange, applyChanges, reportOnly } from './apply.ts';
 import { applyRemovals } from './apply-removals.ts';
+import { syncAvatars } from './avatars.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
 import { CycleClaims, type PlanSettings, planChanges } from './plan.ts';
 import { planRemovals, type RemovalSettings } from './removals.ts';
@@ -30,6 +32,8 @@ export interface CycleJob {
   maxRuntimeSeconds: number | undefined;
   mapUser(user: EntraUser): DesiredUser | UnmappedUser;
   removal: RemovalSettings;
+  /** Sync Entra photos as avatars, at this Graph photo size. */
+  avatarSize: string | undefined;
 }
 
 export interface CycleContext {
@@ -43,6 +47,8 @@ export interface CycleContext {
   logger: Logger;
   signal?: AbortSignal | undefined;
   now?: () => Date;
+  /** Needed for avatar uploads (media). */
+  wordpress?: WordPressClient | undefined;
 }
 
 /** At most this many restarts of a listing whose page token expired, per run. */
@@ -90,6 +96,16 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
           counts[row.action] = (counts[row.action] ?? 0) + 1;
           checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
           if (row.action === 'failed') errors.add(row);
+        }
+        if (job.avatarSize && context.wordpress && !context.dryRun) {
+          const avatars = await syncAvatars(
+            desired.flatMap((person) => {
+              const user = context.index.byObjectId(person.objectId)[0];
+              return user ? [{ objectId: person.objectId, user }] : [];
+            }),
+            { ...context, wordpress: context.wordpress, size: job.avatarSize, concurrency: job.concurrency },
+          );
+          if (avatars.uploaded > 0) counts.avatars = (counts.avatars ?? 0) + avatars.uploaded;
         }
         for (const user of desired) seen.add(user.objectId);
         for (const user of unmapped) if (user.outcome === 'error') seen.add(user.objectId);

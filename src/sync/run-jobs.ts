@@ -155,6 +155,7 @@ async function runOneJob(
         results,
         logger,
         signal: options.signal,
+        wordpress: client,
       });
     } finally {
       await lock?.release();

@@ -4,4 +4,6 @@ export const metaKeys = {
   jobs: 'entra_wp_sync_jobs',
   status: 'entra_wp_sync_status',
   restoreRoles: 'entra_wp_sync_restore_roles',
+  avatarId: 'entra_wp_sync_avatar_id',
+  photoEtag: 'entra_wp_sync_photo_etag',
 } as const;

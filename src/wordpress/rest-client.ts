@@ -27,6 +27,19 @@ export interface WordPressResponse<T> {
   data: T;
 }
 
+/** A file sent as the raw request body (POST /wp/v2/media). */
+export class FileUpload {
+  readonly bytes: Buffer;
+  readonly contentType: string;
+  readonly filename: string;
+
+  constructor(bytes: Buffer, contentType: string, filename: string) {
+    this.bytes = bytes;
+    this.contentType = contentType;
+    this.filename = filename;
+  }
+}
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
@@ -143,15 +156,23 @@ export class WordPressClient {
       if (method !== 'GET' && method !== 'OPTIONS') this.writeCount++;
     }
     try {
+      const upload = body instanceof FileUpload ? body : undefined;
       const response = await request(url, {
         method: method as Dispatcher.HttpMethod,
         dispatcher: this.#dispatcher,
         headers: {
           authorization: this.#authorization,
           accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(upload
+            ? {
+                'content-type': upload.contentType,
+                'content-disposition': `attachment; filename="${upload.filename.replace(/[^\w.-]/g, '_')}"`,
+              }
+            : body === undefined
+              ? {}
+              : { 'content-type': 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(upload ? { body: upload.bytes } : body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.body.text();
       return { status: response.statusCode, headers: response.headers, data: parseJson(text) };

@@ -215,9 +215,10 @@ function storedValue(field: ProfileField, value: string): string {
     case 'description':
       return value.trim();
     case 'url':
-      return value.trim().slice(0, 100);
+      return value.trim().slice(0, 100).replace(/\/$/, '');
     case 'locale':
-      return value.trim();
+      // Entra says en-US where WordPress says en_US.
+      return value.trim().replace('-', '_');
     default:
       return sanitizeTextField(value);
   }

@@ -113,8 +113,15 @@ async function runOneJob(
     const account = await fetchSiteAccount(client);
     if (!options.dryRun) assertCanManageUsers(account, client.siteUrl);
     const companion = await fetchCompanionInfo(client);
-    if (companion) checkMappedRoles(job, companion);
-    else
+    if (companion) {
+      checkMappedRoles(job, companion);
+      const refused = Object.keys(job.map.meta).filter((key) => !companion.allowedMetaKeys.includes(key));
+      if (refused.length > 0) {
+        logger.warn(
+          `${job.name}: the site does not accept the meta keys ${refused.join(', ')}; add them to the entra_wp_sync_allowed_meta_keys option (or filter) on the site, or remove them from map.meta`,
+        );
+      }
+    } else
       logger.warn(
         `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in and roles are not checked`,
       );

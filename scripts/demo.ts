@@ -44,6 +44,15 @@ try {
           name: 'demo',
           source: { users: {} },
           map: { meta: { department: 'department', job_title: 'jobTitle' } },
+          roles: {
+            default: 'subscriber',
+            rules: [
+              { group: 'Intranet Editors', role: 'editor' },
+              { group: 'Authors', role: 'author' },
+            ],
+          },
+          avatar: { enabled: true, size: '96x96' },
+          actions: { delete: 'soft' },
           limits: { pageSize: 100, concurrency: 8 },
         },
       ],
@@ -68,6 +77,11 @@ try {
     return { seconds: (Date.now() - started) / 1000 };
   };
 
+  // The site decides which extra profile meta it accepts from the sync.
+  await stack.runPhp(
+    0,
+    "update_option('entra_wp_sync_allowed_meta_keys', ['department', 'job_title']); echo 'ok';",
+  );
   say(`Demo tenant: ${tenant.size} Entra users (guests, disabled accounts, a shared email, a B2C customer).`);
   await run('preview: plan and report, write nothing', [
     'run',
@@ -86,12 +100,21 @@ try {
     join(directory, 'again'),
   ]);
 
+  const leavers = tenant.users().slice(20, 23);
+  for (const leaver of leavers) tenant.removeUser(leaver.id);
+  say(`\nIn Entra, ${leavers.map((leaver) => leaver.displayName).join(', ')} leave the company.`);
+  await run('leavers are disabled (roles removed, sign-in blocked)', [
+    'run',
+    '--out',
+    join(directory, 'leavers'),
+  ]);
+
   say('\n--- summary.md of the apply run ---');
   say(await readFile(join(directory, 'apply', 'summary.md'), 'utf8'));
   say(
     `Created ${created} users in ${apply.seconds.toFixed(1)} s (${(created / apply.seconds).toFixed(0)} users/s, start-up included).`,
   );
-  say(`Reports: ${directory}/{preview,apply,again}/ (results.csv, results.jsonl, summary.md)`);
+  say(`Reports: ${directory}/{preview,apply,again,leavers}/ (results.csv, results.jsonl, summary.md)`);
   say(
     `WordPress: ${site.url}/wp-admin/users.php  user "${site.adminUser}", password "${site.adminPassword}"`,
   );

@@ -89511,6 +89511,54 @@ async function runCommand(options) {
   return outcome.exitCode;
 }
 
+// src/cli/commands/state.ts
+async function stateCommand(options) {
+  if (options.action !== "show" && options.action !== "reset") {
+    throw new ActionableError(`state needs "show" or "reset" (got "${options.action ?? ""}").`, {
+      exitCode: ExitCode.usage,
+      hint: "entra-wp-sync state show --job NAME"
+    });
+  }
+  const config2 = await loadConfig(options.configPath, options.env);
+  for (const job of selectJobs(config2, options.job ? [options.job] : void 0)) {
+    if (job.state.backend !== "file") {
+      throw new ActionableError(
+        `Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`,
+        {
+          exitCode: ExitCode.usage
+        }
+      );
+    }
+    const store = new FileStateStore(job.state.directory);
+    if (options.action === "reset") {
+      await store.clear(job.name);
+      options.stdout(
+        `${job.name}: checkpoint cleared; the next run starts a new cycle (no removals until it completes).
+`
+      );
+      continue;
+    }
+    const checkpoint = await store.load(job.name);
+    if (!checkpoint) {
+      options.stdout(`${job.name}: no checkpoint; the next run starts a new cycle.
+`);
+      continue;
+    }
+    const of = checkpoint.totalCount === void 0 ? "" : ` of ${checkpoint.totalCount}`;
+    const counters = Object.entries(checkpoint.counters).map(([key, value]) => `${key} ${value}`).join(", ");
+    options.stdout(
+      [
+        `${job.name}: cycle ${checkpoint.cycleId} started ${checkpoint.cycleStartedAt}`,
+        `  ${checkpoint.listingDone ? "listing complete" : `page ${checkpoint.pagesDone} done`}, ${checkpoint.seen.length}${of} users seen`,
+        `  ${counters || "nothing done yet"}`,
+        `  saved ${checkpoint.updatedAt} in ${store.checkpointPath(job.name)}`,
+        ""
+      ].join("\n")
+    );
+  }
+  return ExitCode.ok;
+}
+
 // src/cli/console-logger.ts
 var order = { debug: 0, info: 1, warn: 2, error: 3 };
 function createConsoleLogger(options) {
@@ -89603,6 +89651,14 @@ ${usage}
           env: io.env,
           logger: logger27,
           signal: io.signal ?? new AbortController().signal,
+          stdout: io.stdout
+        });
+      case "state":
+        return await stateCommand({
+          action: positionals[1],
+          configPath: values.config ?? "jobs.yaml",
+          job: values.job,
+          env: io.env,
           stdout: io.stdout
         });
       default:

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { productName, productVersion } from '../version.ts';
 import { runCommand } from './commands/run.ts';
+import { stateCommand } from './commands/state.ts';
 import { createConsoleLogger } from './console-logger.ts';
 
 export interface CliIo {
@@ -77,6 +78,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           env: io.env,
           logger,
           signal: io.signal ?? new AbortController().signal,
+          stdout: io.stdout,
+        });
+      case 'state':
+        return await stateCommand({
+          action: positionals[1],
+          configPath: values.config ?? 'jobs.yaml',
+          job: values.job,
+          env: io.env,
           stdout: io.stdout,
         });
       default:

@@ -277,6 +277,32 @@ describe('run: Entra users into a real WordPress', () => {
     );
   });
 
+  it('shows a saved checkpoint, refuses a damaged one with advice, and resets it', async () => {
+    harness = await startSyncHarness(generateUsers(30, 8));
+    await harness.writeConfig({ limits: { pageSize: 10, maxRuntime: 0.001 } });
+    await harness.run(['run', '-c', harness.configPath, '--out', join(harness.directory, 'a')]);
+    const show = await harness.run(['state', 'show', '-c', harness.configPath]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('page 1 done, 10 of 30 users seen');
+    const file = join(harness.directory, 'state', 'staff.checkpoint.json');
+    await writeFile(file, (await readFile(file, 'utf8')).slice(0, 40));
+    const damaged = await harness.run([
+      'run',
+      '-c',
+      harness.configPath,
+      '--out',
+      join(harness.directory, 'b'),
+    ]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toContain('is damaged');
+    expect(damaged.stderr).toContain('entra-wp-sync state reset --job staff');
+    const reset = await harness.run(['state', 'reset', '--job', 'staff', '-c', harness.configPath]);
+    expect(reset.stdout).toContain('checkpoint cleared');
+    expect((await harness.run(['state', 'show', '-c', harness.configPath])).stdout).toContain(
+      'no checkpoint',
+    );
+  });
+
   it('exits 2 and names the line of a broken configuration', async () => {
     harness = await startSyncHarness([]);
     await harness.writeConfig({ actions: { delete: 'purge' } });

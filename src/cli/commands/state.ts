@@ -1,0 +1,59 @@
+// `entra-wp-sync state show|reset [--job NAME]`: look at or clear a job's checkpoint.
+import { loadConfig, selectJobs } from '../../config/load.ts';
+import { ActionableError, ExitCode } from '../../errors.ts';
+import { FileStateStore } from '../../state/file-store.ts';
+
+export interface StateCommandOptions {
+  action: string | undefined;
+  configPath: string;
+  job: string | undefined;
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+}
+
+export async function stateCommand(options: StateCommandOptions): Promise<number> {
+  if (options.action !== 'show' && options.action !== 'reset') {
+    throw new ActionableError(`state needs "show" or "reset" (got "${options.action ?? ''}").`, {
+      exitCode: ExitCode.usage,
+      hint: 'entra-wp-sync state show --job NAME',
+    });
+  }
+  const config = await loadConfig(options.configPath, options.env);
+  for (const job of selectJobs(config, options.job ? [options.job] : undefined)) {
+    if (job.state.backend !== 'file') {
+      throw new ActionableError(
+        `Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`,
+        {
+          exitCode: ExitCode.usage,
+        },
+      );
+    }
+    const store = new FileStateStore(job.state.directory);
+    if (options.action === 'reset') {
+      await store.clear(job.name);
+      options.stdout(
+        `${job.name}: checkpoint cleared; the next run starts a new cycle (no removals until it completes).\n`,
+      );
+      continue;
+    }
+    const checkpoint = await store.load(job.name);
+    if (!checkpoint) {
+      options.stdout(`${job.name}: no checkpoint; the next run starts a new cycle.\n`);
+      continue;
+    }
+    const of = checkpoint.totalCount === undefined ? '' : ` of ${checkpoint.totalCount}`;
+    const counters = Object.entries(checkpoint.counters)
+      .map(([key, value]) => `${key} ${value}`)
+      .join(', ');
+    options.stdout(
+      [
+        `${job.name}: cycle ${checkpoint.cycleId} started ${checkpoint.cycleStartedAt}`,
+        `  ${checkpoint.listingDone ? 'listing complete' : `page ${checkpoint.pagesDone} done`}, ${checkpoint.seen.length}${of} users seen`,
+        `  ${counters || 'nothing done yet'}`,
+        `  saved ${checkpoint.updatedAt} in ${store.checkpointPath(job.name)}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return ExitCode.ok;
+}

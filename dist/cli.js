@@ -88869,6 +88869,15 @@ async function runCycle(job, context3) {
   const counts = {};
   const errors = new ErrorGrouper();
   const claims = new CycleClaims();
+  const record2 = (applied) => {
+    const rows = applied.map((change) => toRow(change, job.name, context3, now()));
+    context3.results.write(rows);
+    for (const row of rows) {
+      counts[row.action] = (counts[row.action] ?? 0) + 1;
+      checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
+      if (row.action === "failed") errors.add(row);
+    }
+  };
   const seen = new Set(checkpoint.seen);
   let stopReason;
   let restarts = 0;
@@ -88888,13 +88897,7 @@ async function runCycle(job, context3) {
         const unmapped = mapped.filter((user) => "outcome" in user);
         const changes = planChanges({ desired, unmapped, index: context3.index, settings: job.plan, claims });
         const applied = context3.dryRun ? changes.map(reportOnly) : await applyChanges(changes, context3.writes, context3.index, { concurrency: job.concurrency });
-        const rows = applied.map((change) => toRow(change, job.name, context3, now()));
-        context3.results.write(rows);
-        for (const row of rows) {
-          counts[row.action] = (counts[row.action] ?? 0) + 1;
-          checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
-          if (row.action === "failed") errors.add(row);
-        }
+        record2(applied);
         if (job.avatarSize && context3.wordpress && !context3.dryRun) {
           const avatars = await syncAvatars(
             desired.flatMap((person) => {
@@ -88944,7 +88947,7 @@ async function runCycle(job, context3) {
   cycleComplete = checkpoint.listingDone === true;
   let removals;
   if (cycleComplete && job.removal.mode !== "none") {
-    removals = await removeUnseen(job, context3, checkpoint, seen, counts, errors, now);
+    removals = await removeUnseen(job, context3, seen, record2);
   }
   const summary = {
     job: job.name,
@@ -88970,20 +88973,14 @@ async function runCycle(job, context3) {
   }
   return summary;
 }
-async function removeUnseen(job, context3, checkpoint, seen, counts, errors, now) {
+async function removeUnseen(job, context3, seen, record2) {
   const seenIds = new Set([...seen].map((id) => id.toLowerCase()));
   const plan = planRemovals(context3.index.users(), seenIds, job.removal);
   const applied = await applyRemovals(plan.changes, context3.writes, context3.index, {
     concurrency: job.concurrency,
     dryRun: context3.dryRun
   });
-  const rows = applied.map((change) => toRow(change, job.name, context3, now()));
-  context3.results.write(rows);
-  for (const row of rows) {
-    counts[row.action] = (counts[row.action] ?? 0) + 1;
-    checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
-    if (row.action === "failed") errors.add(row);
-  }
+  record2(applied);
   return {
     wanted: plan.removalCount,
     limit: plan.limit,

@@ -66,6 +66,16 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
   const counts: Record<string, number> = {};
   const errors = new ErrorGrouper();
   const claims = new CycleClaims();
+  /** Writes the rows of these decisions and counts them for the run and the cycle. */
+  const record = (applied: readonly AppliedChange[]) => {
+    const rows = applied.map((change) => toRow(change, job.name, context, now()));
+    context.results.write(rows);
+    for (const row of rows) {
+      counts[row.action] = (counts[row.action] ?? 0) + 1;
+      checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
+      if (row.action === 'failed') errors.add(row);
+    }
+  };
   const seen = new Set(checkpoint.seen);
   let stopReason: string | undefined;
   let restarts = 0;
@@ -90,13 +100,7 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
         const applied = context.dryRun
           ? changes.map(reportOnly)
           : await applyChanges(changes, context.writes, context.index, { concurrency: job.concurrency });
-        const rows = applied.map((change) => toRow(change, job.name, context, now()));
-        context.results.write(rows);
-        for (const row of rows) {
-          counts[row.action] = (counts[row.action] ?? 0) + 1;
-          checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
-          if (row.action === 'failed') errors.add(row);
-        }
+        record(applied);
         if (job.avatarSize && context.wordpress && !context.dryRun) {
           const avatars = await syncAvatars(
             desired.flatMap((person) => {
@@ -147,7 +151,7 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
   cycleComplete = checkpoint.listingDone === true;
   let removals: JobRunSummary['removals'];
   if (cycleComplete && job.removal.mode !== 'none') {
-    removals = await removeUnseen(job, context, checkpoint, seen, counts, errors, now);
+    removals = await removeUnseen(job, context, seen, record);
   }
 
   const summary: JobRunSummary = {
@@ -179,11 +183,8 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
 async function removeUnseen(
   job: CycleJob,
   context: CycleContext,
-  checkpoint: Checkpoint,
   seen: ReadonlySet<string>,
-  counts: Record<string, number>,
-  errors: ErrorGrouper,
-  now: () => Date,
+  record: (applied: readonly AppliedChange[]) => void,
 ): Promise<JobRunSummary['removals']> {
   const seenIds = new Set([...seen].map((id) => id.toLowerCase()));
   const plan = planRemovals(context.index.users(), seenIds, job.removal);
@@ -191,13 +192,7 @@ async function removeUnseen(
     concurrency: job.concurrency,
     dryRun: context.dryRun,
   });
-  const rows = applied.map((change) => toRow(change, job.name, context, now()));
-  context.results.write(rows);
-  for (const row of rows) {
-    counts[row.action] = (counts[row.action] ?? 0) + 1;
-    checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
-    if (row.action === 'failed') errors.add(row);
-  }
+  record(applied);
   return {
     wanted: plan.removalCount,
     limit: plan.limit,

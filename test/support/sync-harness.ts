@@ -26,6 +26,8 @@ export interface SyncHarness {
   env: NodeJS.ProcessEnv;
   writeConfig(job?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<string>;
   run(args: string[]): Promise<CliResult>;
+  /** `run` with the config into a fresh output directory, with its rows and summary.md. */
+  runJobs(extra?: string[]): Promise<CliResult & { rows: Array<Record<string, unknown>>; summary: string }>;
   start(args: string[]): RunningCli;
   wordpressUsers(): Promise<WordPressRestUser[]>;
   readResults(outDir: string): Promise<Array<Record<string, unknown>>>;
@@ -69,6 +71,7 @@ export async function startSyncHarness(
     GITHUB_ACTIONS: '',
     CI: '',
   };
+  let runs = 0;
   const harness: SyncHarness = {
     graph,
     site,
@@ -92,6 +95,16 @@ export async function startSyncHarness(
       return configPath;
     },
     run: (args) => runCliProcess(args, env),
+    async runJobs(extra = []) {
+      const out = join(directory, `run-${++runs}`);
+      const result = await runCliProcess(['run', '-c', configPath, '--out', out, ...extra], env);
+      if (result.code === 2) return { ...result, rows: [], summary: '' };
+      return {
+        ...result,
+        rows: await harness.readResults(out),
+        summary: await readFile(join(out, 'summary.md'), 'utf8'),
+      };
+    },
     start: (args) => startCli(args, env),
     async wordpressUsers() {
       const users: WordPressRestUser[] = [];

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
@@ -12,14 +11,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-let runNumber = 0;
-async function run(extra: string[] = []) {
-  const out = join(harness!.directory, `run-${++runNumber}`);
-  const result = await harness!.run(['run', '-c', harness!.configPath, '--out', out, ...extra]);
-  const rows = await harness!.readResults(out);
-  const summary = await readFile(join(out, 'summary.md'), 'utf8');
-  return { ...result, rows, summary };
-}
+const run = (extra: string[] = []) => harness!.runJobs(extra);
 
 const byObjectId = (users: WordPressRestUser[], id: string) =>
   users.find((user) => user.meta.entra_wp_sync_object_id === id);

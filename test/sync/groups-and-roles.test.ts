@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness, type WordPressRestUser } from '../support/sync-harness.ts';
@@ -11,12 +10,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-let runNumber = 0;
-async function run(extra: string[] = []) {
-  const out = join(harness!.directory, `run-${++runNumber}`);
-  const result = await harness!.run(['run', '-c', harness!.configPath, '--out', out, ...extra]);
-  return { ...result, rows: result.code === 2 ? [] : await harness!.readResults(out) };
-}
+const run = (extra: string[] = []) => harness!.runJobs(extra);
 
 const synced = async () =>
   (await harness!.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_object_id);

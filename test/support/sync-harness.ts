@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { WordPressUser } from '../../src/wordpress/wordpress-user.ts';
 import {
   type FakeGraph,
   type FakeGraphOptions,
@@ -34,16 +35,8 @@ export interface SyncHarness {
   stop(): Promise<void>;
 }
 
-export interface WordPressRestUser {
-  id: number;
-  username: string;
-  email: string;
-  roles: string[];
-  first_name: string;
-  last_name: string;
-  name: string;
-  meta: Record<string, unknown>;
-}
+/** Users as the REST API returns them with context=edit. */
+export type WordPressRestUser = WordPressUser;
 
 export async function startSyncHarness(
   users: FakeUser[],

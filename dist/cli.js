@@ -48457,375 +48457,6 @@ function describeError(error62) {
 // src/cli/main.ts
 import { parseArgs } from "node:util";
 
-// src/version.ts
-var productVersion = "0.1.0";
-var productName = "entra-wp-sync";
-
-// src/config/load.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-import { readFile } from "node:fs/promises";
-import { dirname, resolve as resolvePath2 } from "node:path";
-
-// src/config/config-error.ts
-function formatConfigIssue(issue2) {
-  const where = `${issue2.file}:${issue2.line}:${issue2.column}`;
-  return issue2.path ? `${where} ${issue2.path}: ${issue2.message}` : `${where} ${issue2.message}`;
-}
-var defaultHint = "Fix the file and run `entra-wp-sync check`. `entra-wp-sync schema` prints the JSON Schema, which editors with a YAML language server use to check the file as you type.";
-var ConfigError = class extends ActionableError {
-  issues;
-  constructor(issues, options = {}) {
-    const lines = issues.map(formatConfigIssue);
-    const message = lines.length === 1 ? lines[0] : `${issues.length} problems in the configuration:
-  ${lines.join("\n  ")}`;
-    super(message, { hint: options.hint ?? defaultHint, exitCode: ExitCode.usage, cause: options.cause });
-    this.name = "ConfigError";
-    this.issues = issues;
-  }
-};
-
-// src/config/env.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-
-// src/config/source-position.ts
-var import_yaml = __toESM(require_dist(), 1);
-function positionOf(doc, lineCounter, path3, at = "value") {
-  let node2 = doc.contents;
-  let best = isNode(node2) ? node2 : void 0;
-  for (const [index, segment] of path3.entries()) {
-    if ((0, import_yaml.isAlias)(node2)) node2 = node2.resolve(doc);
-    let keyNode;
-    if ((0, import_yaml.isMap)(node2)) {
-      const pair = node2.items.find((item) => keyText(item.key) === String(segment));
-      if (!pair) break;
-      keyNode = pair.key;
-      node2 = pair.value;
-    } else if ((0, import_yaml.isSeq)(node2) && typeof segment === "number" && segment < node2.items.length) {
-      node2 = node2.items[segment];
-    } else {
-      break;
-    }
-    const last = index === path3.length - 1;
-    const value = isNode(node2) && node2.range ? node2 : void 0;
-    const preferKey = last && at === "key" || !(0, import_yaml.isScalar)(value);
-    best = (preferKey && isNode(keyNode) ? keyNode : value) ?? (isNode(keyNode) ? keyNode : best);
-    if (!value) break;
-  }
-  return toPosition(lineCounter, best?.range?.[0] ?? 0);
-}
-function toPosition(lineCounter, offset) {
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, column: col };
-}
-function keyText(key) {
-  if ((0, import_yaml.isScalar)(key)) return String(key.value);
-  return typeof key === "string" ? key : void 0;
-}
-function isNode(value) {
-  return (0, import_yaml.isMap)(value) || (0, import_yaml.isSeq)(value) || (0, import_yaml.isScalar)(value) || (0, import_yaml.isAlias)(value);
-}
-function formatKeyPath(path3) {
-  let text = "";
-  for (const segment of path3) {
-    if (typeof segment === "number") text += `[${segment}]`;
-    else if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(String(segment)))
-      text += text ? `.${String(segment)}` : String(segment);
-    else text += `[${JSON.stringify(String(segment))}]`;
-  }
-  return text || "(top level)";
-}
-
-// src/config/env.ts
-var placeholder = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
-var variableName = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
-function expandString(text, env) {
-  const variables = [];
-  const problems = [];
-  const value = text.replace(placeholder, (whole, inner) => {
-    if (whole === "$${") return "${";
-    if (inner === void 0) {
-      problems.push('"${" is not closed by "}" (write $${ for a literal "${")');
-      return whole;
-    }
-    const match = variableName.exec(inner);
-    if (!match) {
-      problems.push(`"\${${inner}}" is not a variable reference like \${NAME} or \${NAME:-default}`);
-      return whole;
-    }
-    const [, name3, fallback] = match;
-    variables.push(name3);
-    const current = env[name3];
-    if (fallback !== void 0) return current ? current : fallback;
-    if (current === void 0) {
-      problems.push(`environment variable ${name3} is not set`);
-      return whole;
-    }
-    return current;
-  });
-  return { value, variables, problems };
-}
-function substituteEnv(doc, lineCounter, env) {
-  const issues = [];
-  const substituted = /* @__PURE__ */ new Map();
-  const walk = (node2, path3) => {
-    if ((0, import_yaml2.isAlias)(node2)) return;
-    if ((0, import_yaml2.isMap)(node2)) {
-      for (const pair of node2.items) {
-        if (!(0, import_yaml2.isPair)(pair)) continue;
-        const key = (0, import_yaml2.isScalar)(pair.key) ? String(pair.key.value) : String(pair.key);
-        walk(pair.value, [...path3, key]);
-      }
-    } else if ((0, import_yaml2.isSeq)(node2)) {
-      for (const [index, item] of node2.items.entries()) walk(item, [...path3, index]);
-    } else if ((0, import_yaml2.isScalar)(node2) && typeof node2.value === "string" && node2.value.includes("$")) {
-      const { value, variables, problems } = expandString(node2.value, env);
-      const position = toPosition(lineCounter, node2.range?.[0] ?? 0);
-      for (const problem of problems) issues.push({ path: path3, position, message: problem });
-      if (variables.length > 0) substituted.set(formatKeyPath(path3), variables);
-      node2.value = value;
-    }
-  };
-  walk(doc.contents, []);
-  return { issues, substituted };
-}
-
-// src/config/guards.ts
-function isPrivilegedRole(role) {
-  return role.toLowerCase().includes("admin");
-}
-function reservedMetaKeyReason(key) {
-  const lower = key.toLowerCase();
-  if (lower.startsWith("_")) return 'keys starting with "_" are protected meta in WordPress';
-  if (lower.endsWith("capabilities")) return "it would overwrite the user's roles and capabilities";
-  if (lower.endsWith("user_level")) return "it would overwrite the user's level";
-  if (lower === "session_tokens") return "it holds the user's login sessions";
-  if (lower.startsWith("entra_wp_sync_"))
-    return `keys starting with "entra_wp_sync_" hold the sync's own markers`;
-  return void 0;
-}
-var durationPattern = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$/i;
-var unitSeconds = { s: 1, m: 60, h: 3600, d: 86400 };
-function parseDuration(value) {
-  if (typeof value === "number") return Number.isFinite(value) && value > 0 ? value : void 0;
-  const match = durationPattern.exec(value);
-  if (!match) return void 0;
-  const seconds = Number(match[1]) * unitSeconds[(match[2] ?? "s").toLowerCase()];
-  return seconds > 0 ? Math.round(seconds) : void 0;
-}
-function closestMatch(given, candidates) {
-  let best;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const distance = editDistance(given.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  const tolerance = given.length <= 3 ? 1 : Math.max(2, Math.floor(given.length / 3));
-  return best !== void 0 && bestDistance <= tolerance ? best : void 0;
-}
-function editDistance(a, b) {
-  const rows = Array.from(
-    { length: a.length + 1 },
-    (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0)
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let distance = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        distance = Math.min(distance, rows[i - 2][j - 2] + 1);
-      }
-      rows[i][j] = distance;
-    }
-  }
-  return rows[a.length][b.length];
-}
-
-// src/config/resolve.ts
-import { resolve as resolvePath } from "node:path";
-
-// src/config/mapping.ts
-var MappingSyntaxError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "MappingSyntaxError";
-  }
-};
-var segmentPattern = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[([A-Za-z_][A-Za-z0-9_]*)=([^\]]+)\])?$/;
-function parseMapping(text) {
-  if (Array.isArray(text)) {
-    if (text.length === 0) throw new MappingSyntaxError("a list of mappings needs at least one entry");
-    return { kind: "first", options: text.map(parseSingle) };
-  }
-  return parseSingle(text);
-}
-function parseSingle(text) {
-  return text.includes("{") || text.includes("}") ? parseTemplate(text) : parsePath(text);
-}
-function parsePath(text) {
-  const trimmed = text.trim();
-  if (trimmed === "") throw new MappingSyntaxError("an attribute path cannot be empty");
-  const segments = [];
-  for (const raw of splitOutsideBrackets(trimmed)) {
-    const match = segmentPattern.exec(raw);
-    if (!match) {
-      throw new MappingSyntaxError(
-        `"${text}" is not an attribute path: "${raw}" should be a name like mail or identities[signInType=emailAddress] (to combine attributes with text use a template such as "{givenName} {surname}")`
-      );
-    }
-    const [, name3, key, equals] = match;
-    segments.push(key && equals ? { name: name3, where: { key, equals: equals.trim() } } : { name: name3 });
-  }
-  return { kind: "path", text: trimmed, segments };
-}
-function splitOutsideBrackets(text) {
-  const parts = [];
-  let depth = 0;
-  let current = "";
-  for (const char of text) {
-    if (char === "[") depth++;
-    if (char === "]") depth--;
-    if (char === "." && depth === 0) {
-      parts.push(current);
-      current = "";
-    } else {
-      current += char;
-    }
-  }
-  parts.push(current);
-  return parts;
-}
-function parseTemplate(text) {
-  const parts = [];
-  let literal2 = "";
-  let index = 0;
-  while (index < text.length) {
-    const char = text[index];
-    const next = text[index + 1];
-    if (char === "{" && next === "{" || char === "}" && next === "}") {
-      literal2 += char;
-      index += 2;
-      continue;
-    }
-    if (char === "}")
-      throw new MappingSyntaxError(`template "${text}" has a "}" without "{" (write }} for a literal brace)`);
-    if (char === "{") {
-      const end = text.indexOf("}", index);
-      if (end < 0) throw new MappingSyntaxError(`template "${text}" has a "{" that is never closed`);
-      if (literal2) parts.push({ kind: "text", text: literal2 });
-      literal2 = "";
-      const inner = text.slice(index + 1, end);
-      if (inner.trim() === "") throw new MappingSyntaxError(`template "${text}" has an empty placeholder {}`);
-      parts.push(parsePath(inner));
-      index = end + 1;
-      continue;
-    }
-    literal2 += char;
-    index++;
-  }
-  if (literal2) parts.push({ kind: "text", text: literal2 });
-  if (!parts.some((part) => part.kind === "path")) {
-    throw new MappingSyntaxError(`template "${text}" has no {attribute} placeholder`);
-  }
-  return { kind: "template", text, parts };
-}
-function attributesOf(mapping) {
-  const names = /* @__PURE__ */ new Set();
-  const visit2 = (item) => {
-    if (item.kind === "path") names.add(item.segments[0].name);
-    else if (item.kind === "template") item.parts.forEach(visit2);
-    else if (item.kind === "first") item.options.forEach(visit2);
-  };
-  visit2(mapping);
-  return [...names];
-}
-function attributesOfMap(map2) {
-  const names = /* @__PURE__ */ new Set();
-  for (const [field, value] of Object.entries(map2)) {
-    const mappings = field === "meta" ? Object.values(map2.meta) : [value];
-    for (const mapping of mappings) if (mapping) for (const name3 of attributesOf(mapping)) names.add(name3);
-  }
-  return [...names].sort();
-}
-var defaultMapping = {
-  user_login: "userPrincipalName",
-  user_email: [
-    "mail",
-    "otherMails",
-    "identities[signInType=emailAddress].issuerAssignedId",
-    "userPrincipalName"
-  ],
-  first_name: "givenName",
-  last_name: "surname",
-  display_name: ["displayName", "{givenName} {surname}"],
-  nickname: ["mailNickname", "givenName"]
-};
-
-// src/config/resolve.ts
-function resolveJobs(file2, directory) {
-  const state3 = {
-    backend: file2.state.backend,
-    directory: resolvePath(directory, file2.state.directory)
-  };
-  return file2.jobs.map((job) => resolveJob(file2, job, state3));
-}
-function resolveJob(file2, job, state3) {
-  const graph = { ...file2.graph, ...definedOnly(job.graph ?? {}) };
-  const wordpress = { ...file2.wordpress, ...definedOnly(job.wordpress ?? {}) };
-  const { users, groups, delta, count } = job.source;
-  const maxRuntime = job.limits.maxRuntime === void 0 ? void 0 : parseDuration(job.limits.maxRuntime);
-  return {
-    name: job.name,
-    graph: {
-      tenantId: graph.tenantId,
-      clientId: graph.clientId,
-      cloud: graph.cloud ?? "global",
-      ...graph.endpoint ? { endpoint: graph.endpoint } : {},
-      ...graph.authorityHost ? { authorityHost: graph.authorityHost } : {}
-    },
-    wordpress: {
-      url: wordpress.url,
-      username: wordpress.username,
-      applicationPasswordEnv: wordpress.applicationPasswordEnv ?? "WORDPRESS_APP_PASSWORD"
-    },
-    state: state3,
-    source: groups ? { kind: "groups", groups, delta, count } : { kind: "users", ...users, delta, count },
-    match: job.match,
-    actions: job.actions,
-    deleteScope: job.deleteScope === "managed" ? "managed" : { domains: job.deleteScope.domains.map((domain2) => domain2.replace(/^@/, "").toLowerCase()) },
-    guests: job.guests,
-    protect: job.protect,
-    map: resolveMap(job.map),
-    roles: job.roles,
-    avatar: job.avatar,
-    notify: job.notify,
-    safety: { maxDeletes: parseMaxDeletes(job.safety.maxDeletes) },
-    limits: {
-      pageSize: job.limits.pageSize,
-      concurrency: job.limits.concurrency,
-      ...maxRuntime === void 0 ? {} : { maxRuntime }
-    }
-  };
-}
-function resolveMap(map2) {
-  const { meta: meta3, ...fields2 } = map2;
-  const resolved = {};
-  for (const [field, text] of Object.entries({ ...defaultMapping, ...definedOnly(fields2) })) {
-    resolved[field] = parseMapping(typeof text === "string" ? text : [...text]);
-  }
-  const parsedMeta = Object.fromEntries(Object.entries(meta3).map(([key, text]) => [key, parseMapping(text)]));
-  return { ...resolved, meta: parsedMeta };
-}
-function parseMaxDeletes(value) {
-  if (typeof value === "number") return { kind: "count", value };
-  return { kind: "percent", value: Number(value.replace("%", "")) };
-}
-function definedOnly(value) {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== void 0));
-}
-
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
@@ -68590,6 +68221,177 @@ var stateSettings = external_exports.strictObject({
   directory: external_exports.string().min(1).default(".entra-wp-sync-state").describe("Directory for the file backend, relative to this file's directory.")
 }).describe("Checkpoint storage, shared by all jobs.");
 
+// src/config/guards.ts
+function isPrivilegedRole(role) {
+  return role.toLowerCase().includes("admin");
+}
+function reservedMetaKeyReason(key) {
+  const lower = key.toLowerCase();
+  if (lower.startsWith("_")) return 'keys starting with "_" are protected meta in WordPress';
+  if (lower.endsWith("capabilities")) return "it would overwrite the user's roles and capabilities";
+  if (lower.endsWith("user_level")) return "it would overwrite the user's level";
+  if (lower === "session_tokens") return "it holds the user's login sessions";
+  if (lower.startsWith("entra_wp_sync_"))
+    return `keys starting with "entra_wp_sync_" hold the sync's own markers`;
+  return void 0;
+}
+var durationPattern = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$/i;
+var unitSeconds = { s: 1, m: 60, h: 3600, d: 86400 };
+function parseDuration(value) {
+  if (typeof value === "number") return Number.isFinite(value) && value > 0 ? value : void 0;
+  const match = durationPattern.exec(value);
+  if (!match) return void 0;
+  const seconds = Number(match[1]) * unitSeconds[(match[2] ?? "s").toLowerCase()];
+  return seconds > 0 ? Math.round(seconds) : void 0;
+}
+function closestMatch(given, candidates) {
+  let best;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(given.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const tolerance = given.length <= 3 ? 1 : Math.max(2, Math.floor(given.length / 3));
+  return best !== void 0 && bestDistance <= tolerance ? best : void 0;
+}
+function editDistance(a, b) {
+  const rows = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0)
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        distance = Math.min(distance, rows[i - 2][j - 2] + 1);
+      }
+      rows[i][j] = distance;
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+// src/config/mapping.ts
+var MappingSyntaxError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "MappingSyntaxError";
+  }
+};
+var segmentPattern = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[([A-Za-z_][A-Za-z0-9_]*)=([^\]]+)\])?$/;
+function parseMapping(text) {
+  if (Array.isArray(text)) {
+    if (text.length === 0) throw new MappingSyntaxError("a list of mappings needs at least one entry");
+    return { kind: "first", options: text.map(parseSingle) };
+  }
+  return parseSingle(text);
+}
+function parseSingle(text) {
+  return text.includes("{") || text.includes("}") ? parseTemplate(text) : parsePath(text);
+}
+function parsePath(text) {
+  const trimmed = text.trim();
+  if (trimmed === "") throw new MappingSyntaxError("an attribute path cannot be empty");
+  const segments = [];
+  for (const raw of splitOutsideBrackets(trimmed)) {
+    const match = segmentPattern.exec(raw);
+    if (!match) {
+      throw new MappingSyntaxError(
+        `"${text}" is not an attribute path: "${raw}" should be a name like mail or identities[signInType=emailAddress] (to combine attributes with text use a template such as "{givenName} {surname}")`
+      );
+    }
+    const [, name3, key, equals] = match;
+    segments.push(key && equals ? { name: name3, where: { key, equals: equals.trim() } } : { name: name3 });
+  }
+  return { kind: "path", text: trimmed, segments };
+}
+function splitOutsideBrackets(text) {
+  const parts = [];
+  let depth = 0;
+  let current = "";
+  for (const char of text) {
+    if (char === "[") depth++;
+    if (char === "]") depth--;
+    if (char === "." && depth === 0) {
+      parts.push(current);
+      current = "";
+    } else {
+      current += char;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+function parseTemplate(text) {
+  const parts = [];
+  let literal2 = "";
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index];
+    const next = text[index + 1];
+    if (char === "{" && next === "{" || char === "}" && next === "}") {
+      literal2 += char;
+      index += 2;
+      continue;
+    }
+    if (char === "}")
+      throw new MappingSyntaxError(`template "${text}" has a "}" without "{" (write }} for a literal brace)`);
+    if (char === "{") {
+      const end = text.indexOf("}", index);
+      if (end < 0) throw new MappingSyntaxError(`template "${text}" has a "{" that is never closed`);
+      if (literal2) parts.push({ kind: "text", text: literal2 });
+      literal2 = "";
+      const inner = text.slice(index + 1, end);
+      if (inner.trim() === "") throw new MappingSyntaxError(`template "${text}" has an empty placeholder {}`);
+      parts.push(parsePath(inner));
+      index = end + 1;
+      continue;
+    }
+    literal2 += char;
+    index++;
+  }
+  if (literal2) parts.push({ kind: "text", text: literal2 });
+  if (!parts.some((part) => part.kind === "path")) {
+    throw new MappingSyntaxError(`template "${text}" has no {attribute} placeholder`);
+  }
+  return { kind: "template", text, parts };
+}
+function attributesOf(mapping) {
+  const names = /* @__PURE__ */ new Set();
+  const visit2 = (item) => {
+    if (item.kind === "path") names.add(item.segments[0].name);
+    else if (item.kind === "template") item.parts.forEach(visit2);
+    else if (item.kind === "first") item.options.forEach(visit2);
+  };
+  visit2(mapping);
+  return [...names];
+}
+function attributesOfMap(map2) {
+  const names = /* @__PURE__ */ new Set();
+  for (const [field, value] of Object.entries(map2)) {
+    const mappings = field === "meta" ? Object.values(map2.meta) : [value];
+    for (const mapping of mappings) if (mapping) for (const name3 of attributesOf(mapping)) names.add(name3);
+  }
+  return [...names].sort();
+}
+var defaultMapping = {
+  user_login: "userPrincipalName",
+  user_email: [
+    "mail",
+    "otherMails",
+    "identities[signInType=emailAddress].issuerAssignedId",
+    "userPrincipalName"
+  ],
+  first_name: "givenName",
+  last_name: "surname",
+  display_name: ["displayName", "{givenName} {surname}"],
+  nickname: ["mailNickname", "givenName"]
+};
+
 // src/config/map-schema.ts
 var metaKeyPattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
 var mappingSchema = external_exports.union([external_exports.string(), external_exports.array(external_exports.string()).min(1)]).superRefine((value, ctx) => {
@@ -68819,6 +68621,234 @@ function checkAcrossJobs(value, ctx) {
       });
     }
   });
+}
+
+// src/config/json-schema.ts
+var jobsSchemaId = "https://entra-wp-sync.invalid/schema/jobs.schema.json";
+var envReference = { type: "string", pattern: "\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}" };
+function jobsJsonSchema() {
+  const generated = external_exports.toJSONSchema(jobsFileSchema, {
+    target: "draft-07",
+    io: "input",
+    override: ({ jsonSchema, path: path3 }) => {
+      if (jsonSchema.type !== "string" || !jsonSchema.pattern && !jsonSchema.format) return;
+      if (path3.includes("propertyNames")) return;
+      const { description, default: fallback, ...constraint } = jsonSchema;
+      for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+      Object.assign(jsonSchema, {
+        ...description === void 0 ? {} : { description },
+        ...fallback === void 0 ? {} : { default: fallback },
+        anyOf: [constraint, envReference]
+      });
+    }
+  });
+  const { $schema: _ignored, ...rest } = generated;
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    $id: jobsSchemaId,
+    title: "entra-wp-sync jobs.yaml",
+    ...rest
+  };
+}
+function renderJobsJsonSchema() {
+  return `${JSON.stringify(jobsJsonSchema(), null, 2)}
+`;
+}
+
+// src/version.ts
+var productVersion = "0.1.0";
+var productName = "entra-wp-sync";
+
+// src/config/load.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+import { readFile } from "node:fs/promises";
+import { dirname, resolve as resolvePath2 } from "node:path";
+
+// src/config/config-error.ts
+function formatConfigIssue(issue2) {
+  const where = `${issue2.file}:${issue2.line}:${issue2.column}`;
+  return issue2.path ? `${where} ${issue2.path}: ${issue2.message}` : `${where} ${issue2.message}`;
+}
+var defaultHint = "Fix the file and run `entra-wp-sync check`. `entra-wp-sync schema` prints the JSON Schema, which editors with a YAML language server use to check the file as you type.";
+var ConfigError = class extends ActionableError {
+  issues;
+  constructor(issues, options = {}) {
+    const lines = issues.map(formatConfigIssue);
+    const message = lines.length === 1 ? lines[0] : `${issues.length} problems in the configuration:
+  ${lines.join("\n  ")}`;
+    super(message, { hint: options.hint ?? defaultHint, exitCode: ExitCode.usage, cause: options.cause });
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+};
+
+// src/config/env.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+
+// src/config/source-position.ts
+var import_yaml = __toESM(require_dist(), 1);
+function positionOf(doc, lineCounter, path3, at = "value") {
+  let node2 = doc.contents;
+  let best = isNode(node2) ? node2 : void 0;
+  for (const [index, segment] of path3.entries()) {
+    if ((0, import_yaml.isAlias)(node2)) node2 = node2.resolve(doc);
+    let keyNode;
+    if ((0, import_yaml.isMap)(node2)) {
+      const pair = node2.items.find((item) => keyText(item.key) === String(segment));
+      if (!pair) break;
+      keyNode = pair.key;
+      node2 = pair.value;
+    } else if ((0, import_yaml.isSeq)(node2) && typeof segment === "number" && segment < node2.items.length) {
+      node2 = node2.items[segment];
+    } else {
+      break;
+    }
+    const last = index === path3.length - 1;
+    const value = isNode(node2) && node2.range ? node2 : void 0;
+    const preferKey = last && at === "key" || !(0, import_yaml.isScalar)(value);
+    best = (preferKey && isNode(keyNode) ? keyNode : value) ?? (isNode(keyNode) ? keyNode : best);
+    if (!value) break;
+  }
+  return toPosition(lineCounter, best?.range?.[0] ?? 0);
+}
+function toPosition(lineCounter, offset) {
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+function keyText(key) {
+  if ((0, import_yaml.isScalar)(key)) return String(key.value);
+  return typeof key === "string" ? key : void 0;
+}
+function isNode(value) {
+  return (0, import_yaml.isMap)(value) || (0, import_yaml.isSeq)(value) || (0, import_yaml.isScalar)(value) || (0, import_yaml.isAlias)(value);
+}
+function formatKeyPath(path3) {
+  let text = "";
+  for (const segment of path3) {
+    if (typeof segment === "number") text += `[${segment}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(String(segment)))
+      text += text ? `.${String(segment)}` : String(segment);
+    else text += `[${JSON.stringify(String(segment))}]`;
+  }
+  return text || "(top level)";
+}
+
+// src/config/env.ts
+var placeholder = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
+var variableName = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+function expandString(text, env) {
+  const variables = [];
+  const problems = [];
+  const value = text.replace(placeholder, (whole, inner) => {
+    if (whole === "$${") return "${";
+    if (inner === void 0) {
+      problems.push('"${" is not closed by "}" (write $${ for a literal "${")');
+      return whole;
+    }
+    const match = variableName.exec(inner);
+    if (!match) {
+      problems.push(`"\${${inner}}" is not a variable reference like \${NAME} or \${NAME:-default}`);
+      return whole;
+    }
+    const [, name3, fallback] = match;
+    variables.push(name3);
+    const current = env[name3];
+    if (fallback !== void 0) return current ? current : fallback;
+    if (current === void 0) {
+      problems.push(`environment variable ${name3} is not set`);
+      return whole;
+    }
+    return current;
+  });
+  return { value, variables, problems };
+}
+function substituteEnv(doc, lineCounter, env) {
+  const issues = [];
+  const substituted = /* @__PURE__ */ new Map();
+  const walk = (node2, path3) => {
+    if ((0, import_yaml2.isAlias)(node2)) return;
+    if ((0, import_yaml2.isMap)(node2)) {
+      for (const pair of node2.items) {
+        if (!(0, import_yaml2.isPair)(pair)) continue;
+        const key = (0, import_yaml2.isScalar)(pair.key) ? String(pair.key.value) : String(pair.key);
+        walk(pair.value, [...path3, key]);
+      }
+    } else if ((0, import_yaml2.isSeq)(node2)) {
+      for (const [index, item] of node2.items.entries()) walk(item, [...path3, index]);
+    } else if ((0, import_yaml2.isScalar)(node2) && typeof node2.value === "string" && node2.value.includes("$")) {
+      const { value, variables, problems } = expandString(node2.value, env);
+      const position = toPosition(lineCounter, node2.range?.[0] ?? 0);
+      for (const problem of problems) issues.push({ path: path3, position, message: problem });
+      if (variables.length > 0) substituted.set(formatKeyPath(path3), variables);
+      node2.value = value;
+    }
+  };
+  walk(doc.contents, []);
+  return { issues, substituted };
+}
+
+// src/config/resolve.ts
+import { resolve as resolvePath } from "node:path";
+function resolveJobs(file2, directory) {
+  const state3 = {
+    backend: file2.state.backend,
+    directory: resolvePath(directory, file2.state.directory)
+  };
+  return file2.jobs.map((job) => resolveJob(file2, job, state3));
+}
+function resolveJob(file2, job, state3) {
+  const graph = { ...file2.graph, ...definedOnly(job.graph ?? {}) };
+  const wordpress = { ...file2.wordpress, ...definedOnly(job.wordpress ?? {}) };
+  const { users, groups, delta, count } = job.source;
+  const maxRuntime = job.limits.maxRuntime === void 0 ? void 0 : parseDuration(job.limits.maxRuntime);
+  return {
+    name: job.name,
+    graph: {
+      tenantId: graph.tenantId,
+      clientId: graph.clientId,
+      cloud: graph.cloud ?? "global",
+      ...graph.endpoint ? { endpoint: graph.endpoint } : {},
+      ...graph.authorityHost ? { authorityHost: graph.authorityHost } : {}
+    },
+    wordpress: {
+      url: wordpress.url,
+      username: wordpress.username,
+      applicationPasswordEnv: wordpress.applicationPasswordEnv ?? "WORDPRESS_APP_PASSWORD"
+    },
+    state: state3,
+    source: groups ? { kind: "groups", groups, delta, count } : { kind: "users", ...users, delta, count },
+    match: job.match,
+    actions: job.actions,
+    deleteScope: job.deleteScope === "managed" ? "managed" : { domains: job.deleteScope.domains.map((domain2) => domain2.replace(/^@/, "").toLowerCase()) },
+    guests: job.guests,
+    protect: job.protect,
+    map: resolveMap(job.map),
+    roles: job.roles,
+    avatar: job.avatar,
+    notify: job.notify,
+    safety: { maxDeletes: parseMaxDeletes(job.safety.maxDeletes) },
+    limits: {
+      pageSize: job.limits.pageSize,
+      concurrency: job.limits.concurrency,
+      ...maxRuntime === void 0 ? {} : { maxRuntime }
+    }
+  };
+}
+function resolveMap(map2) {
+  const { meta: meta3, ...fields2 } = map2;
+  const resolved = {};
+  for (const [field, text] of Object.entries({ ...defaultMapping, ...definedOnly(fields2) })) {
+    resolved[field] = parseMapping(typeof text === "string" ? text : [...text]);
+  }
+  const parsedMeta = Object.fromEntries(Object.entries(meta3).map(([key, text]) => [key, parseMapping(text)]));
+  return { ...resolved, meta: parsedMeta };
+}
+function parseMaxDeletes(value) {
+  if (typeof value === "number") return { kind: "count", value };
+  return { kind: "percent", value: Number(value.replace("%", "")) };
+}
+function definedOnly(value) {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== void 0));
 }
 
 // src/config/zod-issues.ts
@@ -89650,6 +89680,9 @@ ${usage}
           signal: io.signal ?? new AbortController().signal,
           stdout: io.stdout
         });
+      case "schema":
+        io.stdout(renderJobsJsonSchema());
+        return ExitCode.ok;
       case "state":
         return await stateCommand({
           action: positionals[1],

@@ -1,6 +1,7 @@
 // The container / terminal entry: parses the command line and returns an exit code
 // (never calls process.exit, so tests can run it in-process).
 import { parseArgs } from 'node:util';
+import { renderJobsJsonSchema } from '../config/json-schema.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { productName, productVersion } from '../version.ts';
 import { runCommand } from './commands/run.ts';
@@ -80,6 +81,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           signal: io.signal ?? new AbortController().signal,
           stdout: io.stdout,
         });
+      case 'schema':
+        io.stdout(renderJobsJsonSchema());
+        return ExitCode.ok;
       case 'state':
         return await stateCommand({
           action: positionals[1],

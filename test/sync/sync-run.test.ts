@@ -303,6 +303,44 @@ describe('run: Entra users into a real WordPress', () => {
     );
   });
 
+  it('on SIGTERM stops at the next page, saves the checkpoint, exits 143, and the next run resumes', async () => {
+    harness = await startSyncHarness(generateUsers(150, 12));
+    await harness.writeConfig({ limits: { pageSize: 10, concurrency: 2 } });
+    const running = harness.start([
+      'run',
+      '-c',
+      harness.configPath,
+      '--out',
+      join(harness.directory, 'term'),
+    ]);
+    await running.waitForOutput(/page 2,/);
+    const signalled = Date.now();
+    running.child.kill('SIGTERM');
+    const stopped = await running.result;
+    expect(stopped.code).toBe(143);
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    const show = await harness.run(['state', 'show', '-c', harness.configPath]);
+    expect(show.stdout).toMatch(/page \d+ done/);
+    const rerun = await harness.run([
+      'run',
+      '-c',
+      harness.configPath,
+      '--out',
+      join(harness.directory, 'after'),
+    ]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).not.toContain('page 1,');
+    const users = (await harness.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_object_id);
+    expect(users).toHaveLength(150);
+  });
+
+  it('prints the JSON Schema of jobs.yaml', async () => {
+    harness = await startSyncHarness([]);
+    const result = await harness.run(['schema']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#' });
+  });
+
   it('exits 2 and names the line of a broken configuration', async () => {
     harness = await startSyncHarness([]);
     await harness.writeConfig({ actions: { delete: 'purge' } });

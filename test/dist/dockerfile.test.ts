@@ -19,7 +19,9 @@ describe('Dockerfile', () => {
     expect(runtime).not.toMatch(/^USER (root|0)/m);
     expect(runtime).toContain('ENTRYPOINT ["node", "/app/cli.js"]');
     expect(runtime).toContain('COPY --from=build /src/dist/cli.js /app/cli.js');
-    expect(runtime).toMatch(/rm -rf [^\n]*\/usr\/local\/bin\/npm/);
+    const removal = runtime.match(/^RUN rm -rf ((?:.*\\\n)*.*)$/m)?.[1] ?? '';
+    expect(removal).toContain('/usr/local/bin/npm');
+    expect(removal).toContain('/usr/local/lib/node_modules/npm');
     expect(runtime).not.toMatch(/^RUN npm/m);
   });
 });

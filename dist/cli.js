@@ -87498,6 +87498,8 @@ var WordPressRequestError = class extends ActionableError {
   /** WordPress's error code (`existing_user_login`, `rest_forbidden`…), or a network code. */
   code;
   transient;
+  /** The response body, for callers that read more than the code (409 lock holder). */
+  details;
   constructor(message, details) {
     super(message, {
       ...details.hint ? { hint: details.hint } : {},
@@ -87507,6 +87509,7 @@ var WordPressRequestError = class extends ActionableError {
     this.status = details.status;
     this.code = details.code;
     this.transient = details.transient;
+    this.details = details.body;
   }
 };
 var tlsCodes = /* @__PURE__ */ new Set([
@@ -87597,12 +87600,68 @@ function httpFailure(status, body, method, url2, username) {
   return new WordPressRequestError(`WordPress answered ${status} ${code} to ${where}${detail}`, {
     status,
     code,
-    transient
+    transient,
+    body
   });
 }
 function stripTags(text) {
   return text.replace(/<[^>]*>/g, "").trim();
 }
+
+// src/state/wordpress-store.ts
+var WordPressStateStore = class {
+  description;
+  #client;
+  #runId = "";
+  constructor(client) {
+    this.#client = client;
+    this.description = `site ${client.siteUrl} (companion plugin)`;
+  }
+  async load(job) {
+    const response = await this.#client.request(
+      "GET",
+      `/entra-wp-sync/v1/state/${job}`
+    );
+    const checkpoint = response.data.checkpoint;
+    if (checkpoint === null || checkpoint === void 0) return void 0;
+    if (!isCheckpoint(checkpoint) || checkpoint.job !== job) {
+      throw new CorruptCheckpointError(job, this.description, "unexpected content");
+    }
+    return checkpoint;
+  }
+  async save(checkpoint) {
+    await this.#client.request("PUT", `/entra-wp-sync/v1/state/${checkpoint.job}`, {
+      body: { checkpoint, runId: this.#runId }
+    });
+  }
+  async clear(job) {
+    await this.#client.request("DELETE", `/entra-wp-sync/v1/state/${job}`);
+  }
+  async lock(job, owner) {
+    try {
+      await this.#client.request("POST", `/entra-wp-sync/v1/lock/${job}`, {
+        body: { runId: owner.runId, host: owner.host, startedAt: owner.startedAt }
+      });
+    } catch (error62) {
+      if (error62 instanceof WordPressRequestError && error62.status === 409) {
+        const holder = error62.details?.holder;
+        const until = holder ? new Date(holder.expiresAt * 1e3).toISOString() : "soon";
+        throw new JobAlreadyRunningError(
+          job,
+          holder ? `run ${holder.runId} on ${holder.host}, since ${holder.startedAt}` : "another run",
+          `${this.description}; an abandoned lock expires by itself at ${until}`
+        );
+      }
+      throw error62;
+    }
+    this.#runId = owner.runId;
+    return {
+      release: async () => {
+        await this.#client.request("DELETE", `/entra-wp-sync/v1/lock/${job}`, { body: { runId: owner.runId } }).catch(() => void 0);
+      }
+    };
+  }
+};
 
 // src/wordpress/companion.ts
 async function fetchCompanionInfo(client) {
@@ -89334,6 +89393,9 @@ function newRunId(now = /* @__PURE__ */ new Date()) {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   return `${stamp}-${randomBytes3(3).toString("hex")}`;
 }
+function applicationPasswordOf(job, env) {
+  return applicationPassword(job, env);
+}
 async function runJobs(options) {
   const runId = newRunId();
   const outputDir = resolve(options.outDir ?? join3("entra-wp-sync-out", runId));
@@ -89401,7 +89463,7 @@ async function runOneJob(job, runId, results, options) {
         `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in and roles are not checked`
       );
     const groups = await loadJobGroups(graph, job);
-    const store = stateStoreFor(job);
+    const store = stateStoreFor(job, client, companion);
     const lock = options.dryRun ? void 0 : await store.lock(job.name, {
       runId,
       pid: process.pid,
@@ -89472,17 +89534,18 @@ function applicationPassword(job, env) {
   }
   return value;
 }
-function stateStoreFor(job) {
-  if (job.state.backend !== "file") {
+function stateStoreFor(job, client, companion) {
+  if (job.state.backend === "file") return new FileStateStore(job.state.directory);
+  if (!companion?.features.includes("state")) {
     throw new ActionableError(
-      `Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`,
+      `Job "${job.name}": state.backend "wordpress" needs the companion plugin on ${client.siteUrl}.`,
       {
         exitCode: ExitCode.usage,
-        hint: "Use state.backend: file."
+        hint: "Copy wordpress-plugin/entra-wp-sync.php into wp-content/mu-plugins/, or use state.backend: file."
       }
     );
   }
-  return new FileStateStore(job.state.directory);
+  return new WordPressStateStore(client);
 }
 function failedSummary(job, runId, dryRun, started, error62) {
   return {
@@ -89548,17 +89611,17 @@ async function stateCommand(options) {
   }
   const config2 = await loadConfig(options.configPath, options.env);
   for (const job of selectJobs(config2, options.job ? [options.job] : void 0)) {
-    if (job.state.backend !== "file") {
-      throw new ActionableError(
-        `Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`,
-        {
-          exitCode: ExitCode.usage
-        }
-      );
-    }
-    const store = new FileStateStore(job.state.directory);
+    const client = job.state.backend === "wordpress" ? new WordPressClient({
+      url: job.wordpress.url,
+      username: job.wordpress.username,
+      applicationPassword: applicationPasswordOf(job, options.env)
+    }) : void 0;
+    if (client) await client.discoverRoutes("/entra-wp-sync/v1/info");
+    const store = client ? new WordPressStateStore(client) : new FileStateStore(job.state.directory);
+    const where = store instanceof FileStateStore ? store.checkpointPath(job.name) : store.description;
     if (options.action === "reset") {
       await store.clear(job.name);
+      await client?.close();
       options.stdout(
         `${job.name}: checkpoint cleared; the next run starts a new cycle (no removals until it completes).
 `
@@ -89566,6 +89629,7 @@ async function stateCommand(options) {
       continue;
     }
     const checkpoint = await store.load(job.name);
+    await client?.close();
     if (!checkpoint) {
       options.stdout(`${job.name}: no checkpoint; the next run starts a new cycle.
 `);
@@ -89578,7 +89642,7 @@ async function stateCommand(options) {
         `${job.name}: cycle ${checkpoint.cycleId} started ${checkpoint.cycleStartedAt}`,
         `  ${checkpoint.listingDone ? "listing complete" : `page ${checkpoint.pagesDone} done`}, ${checkpoint.seen.length}${of} users seen`,
         `  ${counters || "nothing done yet"}`,
-        `  saved ${checkpoint.updatedAt} in ${store.checkpointPath(job.name)}`,
+        `  saved ${checkpoint.updatedAt} in ${where}`,
         ""
       ].join("\n")
     );

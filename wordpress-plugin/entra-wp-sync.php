@@ -44,6 +44,8 @@ function entra_wp_sync_features() {
 		'custom-meta',
 		'roles',
 		'avatars',
+		'state',
+		'run-lock',
 	);
 }
 
@@ -388,7 +390,149 @@ add_filter( 'pre_get_avatar_data', 'entra_wp_sync_avatar_data', 10, 2 );
 
 /*
  * -----------------------------------------------------------------------------
+ * 6. Checkpoints and the run lock, kept in the site
+ *
+ * So that a scheduled GitHub workflow needs no cache: each job's checkpoint is an
+ * option (not autoloaded), and the run lock is an option created with add_option(),
+ * which the options table's unique key makes atomic. A lock expires unless its run
+ * keeps saving checkpoints, so a run killed outright blocks the next one only briefly.
+ * -----------------------------------------------------------------------------
+ */
+
+define( 'ENTRA_WP_SYNC_LOCK_TTL', 15 * MINUTE_IN_SECONDS );
+
+function entra_wp_sync_rest_can_manage_users() {
+	if ( current_user_can( 'list_users' ) && current_user_can( 'edit_users' ) && current_user_can( 'create_users' ) ) {
+		return true;
+	}
+	return new WP_Error(
+		'rest_forbidden',
+		__( 'Sorry, you are not allowed to manage the sync state.' ),
+		array( 'status' => is_user_logged_in() ? 403 : 401 )
+	);
+}
+
+function entra_wp_sync_state_option( $job ) {
+	return 'entra_wp_sync_state_' . $job;
+}
+
+function entra_wp_sync_lock_option( $job ) {
+	return 'entra_wp_sync_lock_' . $job;
+}
+
+function entra_wp_sync_rest_get_state( WP_REST_Request $request ) {
+	$value = get_option( entra_wp_sync_state_option( $request['job'] ), null );
+	return rest_ensure_response( array( 'checkpoint' => null === $value ? null : json_decode( $value, true ) ) );
+}
+
+function entra_wp_sync_rest_put_state( WP_REST_Request $request ) {
+	$job        = $request['job'];
+	$checkpoint = $request->get_param( 'checkpoint' );
+	if ( ! is_array( $checkpoint ) ) {
+		return new WP_Error( 'entra_wp_sync_bad_checkpoint', 'checkpoint must be an object', array( 'status' => 400 ) );
+	}
+	update_option( entra_wp_sync_state_option( $job ), wp_json_encode( $checkpoint ), false );
+	entra_wp_sync_extend_lock( $job, (string) $request->get_param( 'runId' ) );
+	return rest_ensure_response( array( 'saved' => true ) );
+}
+
+function entra_wp_sync_rest_delete_state( WP_REST_Request $request ) {
+	delete_option( entra_wp_sync_state_option( $request['job'] ) );
+	return rest_ensure_response( array( 'deleted' => true ) );
+}
+
+function entra_wp_sync_extend_lock( $job, $run_id ) {
+	$lock = get_option( entra_wp_sync_lock_option( $job ) );
+	if ( is_array( $lock ) && $run_id && $lock['runId'] === $run_id ) {
+		$lock['expiresAt'] = time() + ENTRA_WP_SYNC_LOCK_TTL;
+		update_option( entra_wp_sync_lock_option( $job ), $lock, false );
+	}
+}
+
+function entra_wp_sync_rest_take_lock( WP_REST_Request $request ) {
+	$job    = $request['job'];
+	$option = entra_wp_sync_lock_option( $job );
+	$lock   = array(
+		'runId'     => (string) $request->get_param( 'runId' ),
+		'host'      => (string) $request->get_param( 'host' ),
+		'startedAt' => (string) $request->get_param( 'startedAt' ),
+		'expiresAt' => time() + ENTRA_WP_SYNC_LOCK_TTL,
+	);
+	if ( '' === $lock['runId'] ) {
+		return new WP_Error( 'entra_wp_sync_bad_lock', 'runId is required', array( 'status' => 400 ) );
+	}
+	for ( $attempt = 0; $attempt < 2; $attempt++ ) {
+		if ( add_option( $option, $lock, '', false ) ) {
+			return rest_ensure_response( array( 'acquired' => true, 'lock' => $lock ) );
+		}
+		wp_cache_delete( $option, 'options' );
+		$holder = get_option( $option );
+		if ( is_array( $holder ) && $holder['runId'] === $lock['runId'] ) {
+			entra_wp_sync_extend_lock( $job, $lock['runId'] );
+			return rest_ensure_response( array( 'acquired' => true, 'lock' => $holder ) );
+		}
+		if ( is_array( $holder ) && (int) $holder['expiresAt'] > time() ) {
+			return new WP_REST_Response( array( 'acquired' => false, 'holder' => $holder ), 409 );
+		}
+		delete_option( $option );
+	}
+	return new WP_REST_Response( array( 'acquired' => false, 'holder' => null ), 409 );
+}
+
+function entra_wp_sync_rest_release_lock( WP_REST_Request $request ) {
+	$option = entra_wp_sync_lock_option( $request['job'] );
+	$holder = get_option( $option );
+	if ( is_array( $holder ) && $holder['runId'] === (string) $request->get_param( 'runId' ) ) {
+		delete_option( $option );
+	}
+	return rest_ensure_response( array( 'released' => true ) );
+}
+
+function entra_wp_sync_register_state_routes() {
+	$job = '(?P<job>[a-z0-9][a-z0-9_-]{0,62})';
+	register_rest_route(
+		ENTRA_WP_SYNC_REST_NAMESPACE,
+		'/state/' . $job,
+		array(
+			array(
+				'methods'             => WP_REST_Server::READABLE,
+				'callback'            => 'entra_wp_sync_rest_get_state',
+				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
+			),
+			array(
+				'methods'             => 'PUT',
+				'callback'            => 'entra_wp_sync_rest_put_state',
+				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
+			),
+			array(
+				'methods'             => WP_REST_Server::DELETABLE,
+				'callback'            => 'entra_wp_sync_rest_delete_state',
+				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
+			),
+		)
+	);
+	register_rest_route(
+		ENTRA_WP_SYNC_REST_NAMESPACE,
+		'/lock/' . $job,
+		array(
+			array(
+				'methods'             => WP_REST_Server::CREATABLE,
+				'callback'            => 'entra_wp_sync_rest_take_lock',
+				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
+			),
+			array(
+				'methods'             => WP_REST_Server::DELETABLE,
+				'callback'            => 'entra_wp_sync_rest_release_lock',
+				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_state_routes' );
+
+/*
+ * -----------------------------------------------------------------------------
  * Later sections (planned): compact user index, lookup by object ids, batch
- * opt-in for users routes, state store and run lock.
+ * opt-in for users routes.
  * -----------------------------------------------------------------------------
  */

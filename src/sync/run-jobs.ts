@@ -14,7 +14,8 @@ import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
+import { WordPressStateStore } from '../state/wordpress-store.ts';
+import { type CompanionInfo, checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import { WordPressClient } from '../wordpress/rest-client.ts';
 import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-account.ts';
 import { loadAllUsers } from '../wordpress/user-index.ts';
@@ -52,6 +53,10 @@ export function newRunId(now = new Date()): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export function applicationPasswordOf(job: ResolvedJob, env: NodeJS.ProcessEnv): string {
+  return applicationPassword(job, env);
 }
 
 export async function runJobs(options: RunOptions): Promise<RunOutcome> {
@@ -126,7 +131,7 @@ async function runOneJob(
         `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in and roles are not checked`,
       );
     const groups = await loadJobGroups(graph, job);
-    const store = stateStoreFor(job);
+    const store = stateStoreFor(job, client, companion);
     const lock = options.dryRun
       ? undefined
       : await store.lock(job.name, {
@@ -206,17 +211,22 @@ function applicationPassword(job: ResolvedJob, env: NodeJS.ProcessEnv): string {
   return value;
 }
 
-function stateStoreFor(job: ResolvedJob): StateStore {
-  if (job.state.backend !== 'file') {
+function stateStoreFor(
+  job: ResolvedJob,
+  client: WordPressClient,
+  companion: CompanionInfo | undefined,
+): StateStore {
+  if (job.state.backend === 'file') return new FileStateStore(job.state.directory);
+  if (!companion?.features.includes('state')) {
     throw new ActionableError(
-      `Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`,
+      `Job "${job.name}": state.backend "wordpress" needs the companion plugin on ${client.siteUrl}.`,
       {
         exitCode: ExitCode.usage,
-        hint: 'Use state.backend: file.',
+        hint: 'Copy wordpress-plugin/entra-wp-sync.php into wp-content/mu-plugins/, or use state.backend: file.',
       },
     );
   }
-  return new FileStateStore(job.state.directory);
+  return new WordPressStateStore(client);
 }
 
 function failedSummary(

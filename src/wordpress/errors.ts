@@ -6,10 +6,19 @@ export class WordPressRequestError extends ActionableError {
   /** WordPress's error code (`existing_user_login`, `rest_forbidden`…), or a network code. */
   readonly code: string;
   readonly transient: boolean;
+  /** The response body, for callers that read more than the code (409 lock holder). */
+  readonly details: unknown;
 
   constructor(
     message: string,
-    details: { status: number; code: string; transient: boolean; hint?: string; cause?: unknown },
+    details: {
+      status: number;
+      code: string;
+      transient: boolean;
+      hint?: string;
+      cause?: unknown;
+      body?: unknown;
+    },
   ) {
     super(message, {
       ...(details.hint ? { hint: details.hint } : {}),
@@ -19,6 +28,7 @@ export class WordPressRequestError extends ActionableError {
     this.status = details.status;
     this.code = details.code;
     this.transient = details.transient;
+    this.details = details.body;
   }
 }
 
@@ -129,6 +139,7 @@ export function httpFailure(
     status,
     code,
     transient,
+    body,
   });
 }
 

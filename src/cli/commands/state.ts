@@ -2,6 +2,9 @@
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import { ActionableError, ExitCode } from '../../errors.ts';
 import { FileStateStore } from '../../state/file-store.ts';
+import { WordPressStateStore } from '../../state/wordpress-store.ts';
+import { applicationPasswordOf } from '../../sync/run-jobs.ts';
+import { WordPressClient } from '../../wordpress/rest-client.ts';
 
 export interface StateCommandOptions {
   action: string | undefined;
@@ -20,23 +23,27 @@ export async function stateCommand(options: StateCommandOptions): Promise<number
   }
   const config = await loadConfig(options.configPath, options.env);
   for (const job of selectJobs(config, options.job ? [options.job] : undefined)) {
-    if (job.state.backend !== 'file') {
-      throw new ActionableError(
-        `Job "${job.name}": state.backend "${job.state.backend}" is not available in this version.`,
-        {
-          exitCode: ExitCode.usage,
-        },
-      );
-    }
-    const store = new FileStateStore(job.state.directory);
+    const client =
+      job.state.backend === 'wordpress'
+        ? new WordPressClient({
+            url: job.wordpress.url,
+            username: job.wordpress.username,
+            applicationPassword: applicationPasswordOf(job, options.env),
+          })
+        : undefined;
+    if (client) await client.discoverRoutes('/entra-wp-sync/v1/info');
+    const store = client ? new WordPressStateStore(client) : new FileStateStore(job.state.directory);
+    const where = store instanceof FileStateStore ? store.checkpointPath(job.name) : store.description;
     if (options.action === 'reset') {
       await store.clear(job.name);
+      await client?.close();
       options.stdout(
         `${job.name}: checkpoint cleared; the next run starts a new cycle (no removals until it completes).\n`,
       );
       continue;
     }
     const checkpoint = await store.load(job.name);
+    await client?.close();
     if (!checkpoint) {
       options.stdout(`${job.name}: no checkpoint; the next run starts a new cycle.\n`);
       continue;
@@ -50,7 +57,7 @@ export async function stateCommand(options: StateCommandOptions): Promise<number
         `${job.name}: cycle ${checkpoint.cycleId} started ${checkpoint.cycleStartedAt}`,
         `  ${checkpoint.listingDone ? 'listing complete' : `page ${checkpoint.pagesDone} done`}, ${checkpoint.seen.length}${of} users seen`,
         `  ${counters || 'nothing done yet'}`,
-        `  saved ${checkpoint.updatedAt} in ${store.checkpointPath(job.name)}`,
+        `  saved ${checkpoint.updatedAt} in ${where}`,
         '',
       ].join('\n'),
     );

@@ -1,5 +1,3 @@
-// state.backend: wordpress — checkpoints and the run lock live in the site itself.
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';

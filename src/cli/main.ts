@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { renderJobsJsonSchema } from '../config/json-schema.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { productName, productVersion } from '../version.ts';
+import { checkCommand } from './commands/check.ts';
 import { runCommand } from './commands/run.ts';
 import { stateCommand } from './commands/state.ts';
 import { createConsoleLogger } from './console-logger.ts';
@@ -79,6 +80,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           env: io.env,
           logger,
           signal: io.signal ?? new AbortController().signal,
+          stdout: io.stdout,
+        });
+      case 'check':
+        return await checkCommand({
+          configPath: values.config ?? 'jobs.yaml',
+          job: values.job,
+          env: io.env,
           stdout: io.stdout,
         });
       case 'schema':

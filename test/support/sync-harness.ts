@@ -40,18 +40,18 @@ export type WordPressRestUser = WordPressUser;
 
 export async function startSyncHarness(
   users: FakeUser[],
-  fake: Partial<Pick<FakeGraphOptions, 'advancedQueries'>> = {},
+  fake: Partial<Pick<FakeGraphOptions, 'advancedQueries'>> & { permissions?: string[] } = {},
 ): Promise<SyncHarness> {
   const site = await useWordPressSite();
   const graph = await startFakeGraph({
     tenant: new FakeTenant(users),
     tenantId: testTenantId,
-    ...fake,
+    ...(fake.advancedQueries === undefined ? {} : { advancedQueries: fake.advancedQueries }),
     apps: [
       {
         clientId: testClientId,
         clientSecret: testClientSecret,
-        permissions: ['User.Read.All', 'GroupMember.Read.All'],
+        permissions: fake.permissions ?? ['User.Read.All', 'GroupMember.Read.All'],
       },
     ],
   });

@@ -1,0 +1,119 @@
+// `check` tells an administrator what is wrong and how to fix it, one line per check.
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateUsers } from '../fixtures/fake-graph/index.ts';
+import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
+
+let harness: SyncHarness | undefined;
+let proxy: Server | undefined;
+
+afterEach(async () => {
+  await harness?.stop();
+  await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
+  harness = undefined;
+  proxy = undefined;
+});
+
+async function check(env: NodeJS.ProcessEnv = {}) {
+  return harness!
+    .run(['check', '-c', harness!.configPath, ...Object.keys(env).flatMap(() => [])])
+    .then((result) => result);
+}
+
+function lineOf(stdout: string, name: string): string {
+  return stdout.split('\n').find((line) => line.includes(name)) ?? `(no line for ${name})`;
+}
+
+describe('check', () => {
+  it('passes every line on a well set-up site', async () => {
+    harness = await startSyncHarness(generateUsers(7, 81));
+    await harness.writeConfig();
+    const result = await check();
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('FAIL');
+    expect(lineOf(result.stdout, 'job query')).toContain('7 users');
+    expect(lineOf(result.stdout, 'companion plugin')).toMatch(/^pass .*version 0\.1\.0/);
+    expect(lineOf(result.stdout, 'state backend writable')).toMatch(/^pass/);
+  });
+
+  it('names a wrong client secret with the Entra code and the fix', async () => {
+    harness = await startSyncHarness([]);
+    await harness.writeConfig();
+    harness.env.AZURE_CLIENT_SECRET = 'not-the-secret';
+    const result = await check();
+    expect(result.code).toBe(1);
+    expect(lineOf(result.stdout, 'Entra token')).toMatch(/^FAIL .*AADSTS7000215.*AZURE_CLIENT_SECRET/);
+    expect(result.stdout).not.toContain('not-the-secret');
+  });
+
+  it('names the missing Graph permission', async () => {
+    harness = await startSyncHarness([], { permissions: [] });
+    await harness.writeConfig();
+    const result = await check();
+    expect(lineOf(result.stdout, 'Graph')).toMatch(/^FAIL .*User\.Read\.All/);
+  });
+
+  it('says when WordPress cannot be reached', async () => {
+    harness = await startSyncHarness([]);
+    await harness.writeConfig({ wordpress: { url: 'http://127.0.0.1:9' } });
+    const result = await check();
+    expect(lineOf(result.stdout, 'WordPress reachable')).toMatch(/^FAIL .*Could not reach WordPress/);
+  });
+
+  it('says when the application password is refused', async () => {
+    harness = await startSyncHarness([]);
+    await harness.writeConfig();
+    harness.env.WORDPRESS_APP_PASSWORD = 'aaaa bbbb cccc dddd eeee ffff';
+    const result = await check();
+    expect(lineOf(result.stdout, 'application password')).toMatch(
+      /^FAIL .*did not accept the application password/,
+    );
+  });
+
+  it('lists the capabilities an account lacks', async () => {
+    harness = await startSyncHarness([]);
+    await harness.writeConfig({ wordpress: { username: harness.site.editorUser } });
+    harness.env.WORDPRESS_APP_PASSWORD = harness.site.editorAppPassword;
+    const result = await check();
+    expect(lineOf(result.stdout, 'can create, edit, promote and delete users')).toMatch(
+      /^FAIL .*missing list_users/,
+    );
+  });
+
+  it('says when the companion plugin is absent', async () => {
+    harness = await startSyncHarness([]);
+    // A site without the plugin answers its routes with rest_no_route.
+    const upstream = new URL(harness.site.url);
+    proxy = createServer((incoming, outgoing) => {
+      if ((incoming.url ?? '').includes('/entra-wp-sync/')) {
+        outgoing.writeHead(404, { 'content-type': 'application/json' });
+        outgoing.end(
+          JSON.stringify({ code: 'rest_no_route', message: 'No route was found', data: { status: 404 } }),
+        );
+        return;
+      }
+      incoming.pipe(
+        httpRequest(
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            path: incoming.url,
+            method: incoming.method,
+            headers: incoming.headers,
+          },
+          (answer) => {
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(outgoing);
+          },
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
+    await harness.writeConfig({
+      wordpress: { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+    });
+    const result = await check();
+    expect(lineOf(result.stdout, 'companion plugin')).toMatch(/^FAIL .*not installed/);
+  });
+});

@@ -82,6 +82,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           signal: io.signal ?? new AbortController().signal,
           stdout: io.stdout,
         });
+      case 'sync-user': {
+        const user = positionals[1];
+        if (!user) {
+          io.stderr('sync-user needs the object ID or UPN of an Entra user.\n');
+          return ExitCode.usage;
+        }
+        return await runCommand({
+          configPath: values.config ?? 'jobs.yaml',
+          job: values.job,
+          dryRun: values['dry-run'] ?? false,
+          allowDeletes: false,
+          singleUser: user,
+          outDir: values.out,
+          env: io.env,
+          logger,
+          signal: io.signal ?? new AbortController().signal,
+          stdout: io.stdout,
+        });
+      }
       case 'check':
         return await checkCommand({
           configPath: values.config ?? 'jobs.yaml',

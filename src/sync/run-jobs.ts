@@ -23,6 +23,7 @@ import { RestUserWrites } from '../wordpress/user-writes.ts';
 import { runCycle } from './cycle.ts';
 import { toCycleJob } from './cycle-job.ts';
 import { loadJobGroups } from './job-groups.ts';
+import { resolveUserId, singleUserJob, withoutCheckpoint } from './single-user.ts';
 import { WordPressUserIndex } from './user-index.ts';
 
 export interface RunOptions {
@@ -36,6 +37,8 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   signal?: AbortSignal | undefined;
+  /** sync-user: only this Entra user (object ID or UPN). */
+  singleUser?: string | undefined;
 }
 
 export interface RunOutcome {
@@ -150,20 +153,29 @@ async function runOneJob(
         job: job.name,
         event: 'start',
       });
-      const cycleJob = toCycleJob(job, {
+      const fullJob = toCycleJob(job, {
         selfId: account.id,
         reassignTo: resolveReassignTarget(job, index),
         allowDeletes: options.allowDeletes ?? false,
         sourceGroupIds: groups.sourceGroupIds,
         roleRules: groups.roleRules,
       });
+      const cycleJob = options.singleUser
+        ? await singleUserJob(
+            fullJob,
+            job,
+            graph,
+            await resolveUserId(graph, options.singleUser),
+            groups.sourceGroupIds,
+          )
+        : fullJob;
       return await runCycle(cycleJob, {
         runId,
         dryRun: options.dryRun,
         graph,
         writes: new RestUserWrites(client),
         index,
-        store,
+        store: options.singleUser ? withoutCheckpoint(store) : store,
         results,
         logger,
         signal: options.signal,

@@ -8,6 +8,8 @@ export interface RunCommandOptions {
   job: string | undefined;
   dryRun: boolean;
   allowDeletes: boolean;
+  /** sync-user: only this Entra user. */
+  singleUser?: string | undefined;
   outDir: string | undefined;
   env: NodeJS.ProcessEnv;
   logger: Logger;
@@ -23,6 +25,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     jobs,
     dryRun: options.dryRun,
     allowDeletes: options.allowDeletes,
+    singleUser: options.singleUser,
     outDir: options.outDir,
     env: options.env,
     logger: options.logger,

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { loadConfig, selectJobs } from '../config/load.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { renderSummaryMarkdown } from '../report/run-summary.ts';
+import { resetState } from '../sync/reset-state.ts';
 import { runJobs } from '../sync/run-jobs.ts';
 import { actionsLogger } from './actions-logger.ts';
 
@@ -31,9 +32,17 @@ export async function runAction(): Promise<void> {
       const password = process.env[resolved.wordpress.applicationPasswordEnv];
       if (password) core.setSecret(password);
     }
+    const selected = selectJobs(config, job ? [job] : undefined);
+    if (booleanInput('reset-state')) {
+      for (const resolved of selected) await resetState(resolved, process.env);
+      core.info(
+        `Checkpoints cleared for ${selected.map((resolved) => resolved.name).join(', ')}; a new cycle starts.`,
+      );
+    }
     const outcome = await runJobs({
       config,
-      jobs: selectJobs(config, job ? [job] : undefined),
+      jobs: selected,
+      singleUser: core.getInput('user') || undefined,
       dryRun: booleanInput('dry-run'),
       allowDeletes: booleanInput('allow-deletes'),
       outDir: core.getInput('out') || undefined,
@@ -52,13 +61,14 @@ export async function runAction(): Promise<void> {
     core.setOutput('results-path', outcome.resultsPath);
     core.setOutput('summary-path', outcome.summaryPath);
     const markdown = renderSummaryMarkdown(outcome.summaries);
-    await core.summary
-      .addRaw(
-        markdown.length <= stepSummaryLimit
-          ? markdown
-          : `The summary is too long for the step summary; it is in ${outcome.summaryPath}.`,
-      )
-      .write();
+    // The step summary fails over 1 MiB: fall back to counts and progress only.
+    const short = `${renderSummaryMarkdown(outcome.summaries.map((summary) => ({ ...summary, errorGroups: [] })))}\n\nThe full summary with every error is in ${outcome.summaryPath}.`;
+    // Local runs (@github/local-action, a shell) may have no step summary file.
+    if (process.env.GITHUB_STEP_SUMMARY) {
+      await core.summary
+        .addRaw(Buffer.byteLength(markdown) <= stepSummaryLimit ? markdown : short.slice(0, stepSummaryLimit))
+        .write();
+    }
     if (outcome.exitCode !== ExitCode.ok) {
       core.setFailed(
         failureMessage(

@@ -74,6 +74,30 @@ describe('dist bundles', () => {
     expect(result.stdout).toContain(`::add-mask::${harness.site.appPassword}`);
   });
 
+  it('syncs one user with the user input and clears the checkpoint with reset-state', async () => {
+    const people = generateUsers(4, 23);
+    harness = await startSyncHarness(people);
+    await harness.writeConfig({ limits: { pageSize: 2, maxRuntime: 0.001 } });
+    await harness.run(['run', '-c', harness.configPath, '--out', join(harness.directory, 'partial')]);
+    const outputFile = join(harness.directory, 'github-output');
+    await writeFile(outputFile, '');
+    const result = await runNode(dist('index.js'), [], {
+      ...harness.env,
+      INPUT_CONFIG: harness.configPath,
+      INPUT_USER: people[3]!.userPrincipalName,
+      'INPUT_RESET-STATE': 'true',
+      INPUT_OUT: join(harness.directory, 'out'),
+      GITHUB_OUTPUT: outputFile,
+    });
+    expect(result.stdout).toContain('Checkpoints cleared for staff');
+    expect(result.stdout).not.toContain('::error::');
+    expect(result.code).toBe(0);
+    expect(await readFile(outputFile, 'utf8')).toMatch(/created<<ghadelimiter_[\w-]+\n1\n/);
+    expect((await harness.run(['state', 'show', '-c', harness.configPath])).stdout).toContain(
+      'no checkpoint',
+    );
+  });
+
   it('fails the step with a readable message when the configuration is missing', async () => {
     const result = await runNode(dist('index.js'), [], { INPUT_CONFIG: '/nonexistent/jobs.yaml' });
     expect(result.code).toBe(1);

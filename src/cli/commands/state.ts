@@ -1,10 +1,7 @@
 // `entra-wp-sync state show|reset [--job NAME]`: look at or clear a job's checkpoint.
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import { ActionableError, ExitCode } from '../../errors.ts';
-import { FileStateStore } from '../../state/file-store.ts';
-import { WordPressStateStore } from '../../state/wordpress-store.ts';
-import { applicationPasswordOf } from '../../sync/run-jobs.ts';
-import { WordPressClient } from '../../wordpress/rest-client.ts';
+import { openStateStore } from '../../sync/reset-state.ts';
 
 export interface StateCommandOptions {
   action: string | undefined;
@@ -23,27 +20,17 @@ export async function stateCommand(options: StateCommandOptions): Promise<number
   }
   const config = await loadConfig(options.configPath, options.env);
   for (const job of selectJobs(config, options.job ? [options.job] : undefined)) {
-    const client =
-      job.state.backend === 'wordpress'
-        ? new WordPressClient({
-            url: job.wordpress.url,
-            username: job.wordpress.username,
-            applicationPassword: applicationPasswordOf(job, options.env),
-          })
-        : undefined;
-    if (client) await client.discoverRoutes('/entra-wp-sync/v1/info');
-    const store = client ? new WordPressStateStore(client) : new FileStateStore(job.state.directory);
-    const where = store instanceof FileStateStore ? store.checkpointPath(job.name) : store.description;
+    const { store, where, close } = await openStateStore(job, options.env);
     if (options.action === 'reset') {
       await store.clear(job.name);
-      await client?.close();
+      await close();
       options.stdout(
         `${job.name}: checkpoint cleared; the next run starts a new cycle (no removals until it completes).\n`,
       );
       continue;
     }
     const checkpoint = await store.load(job.name);
-    await client?.close();
+    await close();
     if (!checkpoint) {
       options.stdout(`${job.name}: no checkpoint; the next run starts a new cycle.\n`);
       continue;

@@ -67,3 +67,21 @@ describe('jobs.example.yaml', () => {
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./schema/jobs.schema.json');
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('is committed exactly as generated from the schema and names every job key', async () => {
+    const { renderConfigReference } = await import('../../src/config/config-reference.ts');
+    const { readFile } = await import('node:fs/promises');
+    const committed = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    expect(committed).toBe(renderConfigReference());
+    for (const key of [
+      'jobs[].actions.delete',
+      'jobs[].safety.maxDeletes',
+      'jobs[].roles.rules[].group',
+      'graph.tenantId',
+      'state.backend',
+    ]) {
+      expect(committed).toContain(`\`${key}\``);
+    }
+  });
+});

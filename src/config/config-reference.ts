@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the configuration syntax being documented.
 // docs/configuration.md: every key of jobs.yaml with its type, default and description,
 // walked from the same JSON Schema editors use, so the reference cannot fall behind.
 import { jobsJsonSchema } from './json-schema.ts';

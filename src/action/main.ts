@@ -3,6 +3,7 @@
 import * as core from '@actions/core';
 import { loadConfig, selectJobs } from '../config/load.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
+import { onSecret } from '../log/secrets.ts';
 import { renderSummaryMarkdown } from '../report/run-summary.ts';
 import { resetState } from '../sync/reset-state.ts';
 import { runJobs } from '../sync/run-jobs.ts';
@@ -20,6 +21,8 @@ const secretVariables = [
 const stepSummaryLimit = 1024 * 1024 - 4096;
 
 export async function runAction(): Promise<void> {
+  // Tokens fetched during the run (GitHub's OIDC token) are masked the moment they exist.
+  onSecret((value) => core.setSecret(value));
   for (const name of secretVariables) {
     const value = process.env[name];
     if (value) core.setSecret(value);

@@ -2,6 +2,7 @@
 // so it is fetched anew for every Entra token request, never once at start.
 import { request } from 'undici';
 import { ActionableError } from '../errors.ts';
+import { announceSecret } from '../log/secrets.ts';
 
 export interface GitHubOidcEnvironment {
   ACTIONS_ID_TOKEN_REQUEST_URL?: string | undefined;
@@ -41,5 +42,6 @@ export async function fetchGitHubIdToken(env: GitHubOidcEnvironment, audience: s
   if (typeof value !== 'string' || value === '') {
     throw new ActionableError('GitHub answered the OIDC token request without a token.');
   }
+  announceSecret(value);
   return value;
 }

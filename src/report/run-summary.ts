@@ -24,6 +24,8 @@ export interface JobRunSummary {
   stopReason: string | undefined;
   fatalError: string | undefined;
   deleteMode?: 'none' | 'soft' | 'hard' | undefined;
+  /** What happened to the summary email, when the job asks for one. */
+  mail?: string | undefined;
   /** What the end of a complete cycle did about users no longer in scope. */
   removals?:
     | { wanted: number; limit: number; managed: number; held: boolean; heldUsers: string[] }
@@ -106,6 +108,7 @@ function renderJob(summary: JobRunSummary): string {
   ];
   if (summary.stopReason) lines.push('', `Stopped early: ${escapeMarkdown(summary.stopReason)}`);
   lines.push(...renderRemovals(summary));
+  if (summary.mail) lines.push('', `Summary email: ${escapeMarkdown(summary.mail)}`);
   if (summary.fatalError) lines.push('', `**Failed:** ${escapeMarkdown(summary.fatalError)}`);
   if (summary.errorGroups.length > 0) {
     const failed = summary.errorGroups.reduce((sum, group) => sum + group.count, 0);

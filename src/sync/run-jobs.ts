@@ -10,8 +10,10 @@ import { resolveCloudEndpoints } from '../graph/clouds.ts';
 import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
 import { GraphApi } from '../graph/graph-api.ts';
 import type { Logger } from '../log/logger.ts';
+import { sendSummaryMail } from '../report/mail-sender.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
+import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { WordPressStateStore } from '../state/wordpress-store.ts';
@@ -77,6 +79,7 @@ export async function runJobs(options: RunOptions): Promise<RunOutcome> {
   } finally {
     await results.close();
   }
+  await notifyByMail(summaries, options, results.csvPath);
   const summaryPath = join(outputDir, 'summary.md');
   await writeFile(summaryPath, `${renderSummaryMarkdown(summaries)}\n`, { mode: 0o600 });
   return {
@@ -99,17 +102,7 @@ async function runOneJob(
   const { logger } = options;
   let client: WordPressClient | undefined;
   try {
-    const endpoints = resolveCloudEndpoints(job.graph);
-    const { credential } = selectCredential(
-      {
-        tenantId: job.graph.tenantId,
-        clientId: job.graph.clientId,
-        endpoints,
-        customAuthority: job.graph.authorityHost !== undefined,
-      },
-      options.env as CredentialEnvironment,
-    );
-    const graph = new GraphApi(credential, endpoints);
+    const graph = graphApiFor(job, options.env);
     client = new WordPressClient(
       {
         url: job.wordpress.url,
@@ -189,6 +182,39 @@ async function runOneJob(
     return failedSummary(job, runId, options.dryRun, started, error);
   } finally {
     await client?.close();
+  }
+}
+
+export function graphApiFor(job: ResolvedJob, env: NodeJS.ProcessEnv): GraphApi {
+  const endpoints = resolveCloudEndpoints(job.graph);
+  const { credential } = selectCredential(
+    {
+      tenantId: job.graph.tenantId,
+      clientId: job.graph.clientId,
+      endpoints,
+      customAuthority: job.graph.authorityHost !== undefined,
+    },
+    env as CredentialEnvironment,
+  );
+  return new GraphApi(credential, endpoints);
+}
+
+const maxAttachmentBytes = 5 * 1024 * 1024;
+
+/** SPEC §7: each job with notify.email gets its own message; a mail failure changes no exit code. */
+async function notifyByMail(summaries: JobRunSummary[], options: RunOptions, csvPath: string): Promise<void> {
+  for (const summary of summaries) {
+    const job = options.jobs.find((candidate) => candidate.name === summary.job);
+    const email = job?.notify.email;
+    if (!job || !email || !shouldNotify(email.on, summary)) continue;
+    const mail = await buildSummaryMail(summary, csvPath, maxAttachmentBytes);
+    const result = await sendSummaryMail(mail, email, {
+      smtpUrl: options.env.SMTP_URL,
+      graph: email.via === 'graph' ? graphApiFor(job, options.env) : undefined,
+    });
+    summary.mail = result.sent ? `sent to ${email.to.join(', ')}` : `not sent: ${result.reason}`;
+    if (result.sent) options.logger.info(`${job.name}: summary mailed to ${email.to.join(', ')}`);
+    else options.logger.error(`${job.name}: the summary email was not sent: ${result.reason}`);
   }
 }
 

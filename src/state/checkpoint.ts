@@ -1,4 +1,20 @@
 // Where a job's cycle stands, saved after every page so a stopped run resumes there.
+/** One run of a job, kept for `state show`. */
+export interface RunRecord {
+  runId: string;
+  startedAt: string;
+  durationMs: number;
+  outcome: 'cycle complete' | 'continues' | 'held' | 'failed';
+  counts: Record<string, number>;
+}
+
+/** How many past runs a checkpoint remembers. */
+export const runHistoryLength = 20;
+
+export function withRun(history: readonly RunRecord[] | undefined, record: RunRecord): RunRecord[] {
+  return [...(history ?? []), record].slice(-runHistoryLength);
+}
+
 export interface Checkpoint {
   version: 1;
   job: string;
@@ -21,6 +37,8 @@ export interface Checkpoint {
   counters: Record<string, number>;
   /** Whether any page of this cycle failed to read; no deletions then. */
   readErrors: number;
+  /** The last runs of this job, carried from cycle to cycle. */
+  history?: RunRecord[];
   /** Delta mode: where the next run's changes start. */
   deltaLink?: string | undefined;
   updatedAt: string;

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ResultRow } from '../report/result-row.ts';
 import type { ResultsWriter } from '../report/results-writer.ts';
 import { ErrorGrouper, type JobRunSummary } from '../report/run-summary.ts';
-import { type Checkpoint, newCheckpoint } from '../state/checkpoint.ts';
+import { type Checkpoint, newCheckpoint, type RunRecord, withRun } from '../state/checkpoint.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
@@ -171,13 +171,46 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     removals,
     deleteMode: job.removal.mode,
   };
-  if (cycleComplete && !context.dryRun) {
-    // The next run starts a new cycle; deletions for this one are decided here (§4.7).
-    const next = newCheckpoint(job.name, randomUUID(), now());
-    next.deltaLink = checkpoint.deltaLink;
-    await context.store.save(next);
+  if (!context.dryRun) {
+    const record: RunRecord = {
+      runId: context.runId,
+      startedAt: started.toISOString(),
+      durationMs: summary.durationMs,
+      outcome: removals?.held ? 'held' : cycleComplete ? 'cycle complete' : 'continues',
+      counts,
+    };
+    if (cycleComplete) {
+      // The next run starts a new cycle; deletions for this one were decided above (§4.7).
+      const next = newCheckpoint(job.name, randomUUID(), now());
+      next.deltaLink = checkpoint.deltaLink;
+      next.history = withRun(checkpoint.history, record);
+      await context.store.save(next);
+    } else {
+      checkpoint.history = withRun(checkpoint.history, record);
+      await context.store.save(checkpoint);
+    }
   }
   return summary;
+}
+
+/** A run that fails mid-cycle is remembered too, with the cycle left where it was. */
+export async function recordFailedRun(
+  store: StateStore,
+  job: string,
+  runId: string,
+  started: Date,
+  counts: Record<string, number>,
+): Promise<void> {
+  const checkpoint = await store.load(job).catch(() => undefined);
+  if (!checkpoint) return;
+  checkpoint.history = withRun(checkpoint.history, {
+    runId,
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    outcome: 'failed',
+    counts,
+  });
+  await store.save(checkpoint).catch(() => undefined);
 }
 
 async function removeUnseen(

@@ -22,7 +22,7 @@ import { WordPressClient } from '../wordpress/rest-client.ts';
 import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-account.ts';
 import { loadAllUsers } from '../wordpress/user-index.ts';
 import { RestUserWrites } from '../wordpress/user-writes.ts';
-import { runCycle } from './cycle.ts';
+import { recordFailedRun, runCycle } from './cycle.ts';
 import { toCycleJob } from './cycle-job.ts';
 import { loadJobGroups } from './job-groups.ts';
 import { resolveUserId, singleUserJob, withoutCheckpoint } from './single-user.ts';
@@ -162,18 +162,24 @@ async function runOneJob(
             groups.sourceGroupIds,
           )
         : fullJob;
-      return await runCycle(cycleJob, {
-        runId,
-        dryRun: options.dryRun,
-        graph,
-        writes: new RestUserWrites(client),
-        index,
-        store: options.singleUser ? withoutCheckpoint(store) : store,
-        results,
-        logger,
-        signal: options.signal,
-        wordpress: client,
-      });
+      const cycleStore = options.singleUser ? withoutCheckpoint(store) : store;
+      try {
+        return await runCycle(cycleJob, {
+          runId,
+          dryRun: options.dryRun,
+          graph,
+          writes: new RestUserWrites(client),
+          index,
+          store: cycleStore,
+          results,
+          logger,
+          signal: options.signal,
+          wordpress: client,
+        });
+      } catch (error) {
+        if (!options.dryRun) await recordFailedRun(cycleStore, job.name, runId, started, {});
+        throw error;
+      }
     } finally {
       await lock?.release();
     }

@@ -1,6 +1,7 @@
 // `entra-wp-sync state show|reset [--job NAME]`: look at or clear a job's checkpoint.
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import { ActionableError, ExitCode } from '../../errors.ts';
+import type { RunRecord } from '../../state/checkpoint.ts';
 import { openStateStore } from '../../sync/reset-state.ts';
 
 export interface StateCommandOptions {
@@ -45,9 +46,29 @@ export async function stateCommand(options: StateCommandOptions): Promise<number
         `  ${checkpoint.listingDone ? 'listing complete' : `page ${checkpoint.pagesDone} done`}, ${checkpoint.seen.length}${of} users seen`,
         `  ${counters || 'nothing done yet'}`,
         `  saved ${checkpoint.updatedAt} in ${where}`,
+        ...renderHistory(checkpoint.history ?? []),
         '',
       ].join('\n'),
     );
   }
   return ExitCode.ok;
+}
+
+const historyColumns = ['created', 'updated', 'restored', 'disabled', 'deleted', 'held', 'failed'];
+
+function renderHistory(history: readonly RunRecord[]): string[] {
+  if (history.length === 0) return [];
+  const header = ['started', 'took', 'outcome', ...historyColumns];
+  const rows = history.map((run) => [
+    run.startedAt.replace('T', ' ').slice(0, 19),
+    `${(run.durationMs / 1000).toFixed(1)} s`,
+    run.outcome,
+    ...historyColumns.map((column) => String(run.counts[column] ?? 0)),
+  ]);
+  const widths = header.map((title, index) =>
+    Math.max(title.length, ...rows.map((row) => row[index]!.length)),
+  );
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ')}`.trimEnd();
+  return ['  recent runs:', line(header), ...rows.map(line)];
 }

@@ -20,6 +20,7 @@ for (const [signal, code] of [
 const exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  interactiveStream: process.stderr.isTTY ? process.stderr : undefined,
   env: process.env,
   signal: controller.signal,
 });

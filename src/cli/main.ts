@@ -8,10 +8,13 @@ import { checkCommand } from './commands/check.ts';
 import { runCommand } from './commands/run.ts';
 import { stateCommand } from './commands/state.ts';
 import { createConsoleLogger } from './console-logger.ts';
+import { createProgress } from './progress.ts';
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** The terminal stream progress bars draw on, when there is one. */
+  interactiveStream?: NodeJS.WritableStream | undefined;
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM: the run stops at the next safe point. */
   signal?: AbortSignal;
@@ -68,6 +71,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     minimumLevel: values.quiet ? 'warn' : 'info',
     write: (line) => io.stderr(`${line}\n`),
   });
+  const progress = createProgress({
+    quiet: values.quiet ?? false,
+    format: logFormat,
+    interactive: io.interactiveStream !== undefined && !io.env.CI,
+    intervalMs: Number(io.env.ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS ?? 5000),
+    write: (line) => io.stderr(`${line}\n`),
+    stream: io.interactiveStream ?? process.stderr,
+  });
   try {
     switch (command) {
       case 'run':
@@ -76,6 +87,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           job: values.job,
           dryRun: values['dry-run'] ?? false,
           allowDeletes: values['allow-deletes'] ?? false,
+          progress,
           outDir: values.out,
           env: io.env,
           logger,
@@ -93,6 +105,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           job: values.job,
           dryRun: values['dry-run'] ?? false,
           allowDeletes: false,
+          progress,
           singleUser: user,
           outDir: values.out,
           env: io.env,

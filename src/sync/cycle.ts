@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { GraphApi } from '../graph/graph-api.ts';
 import { ExpiredPageTokenError, readCollectionPages } from '../graph/paging.ts';
 import type { Logger } from '../log/logger.ts';
+import type { ProgressReporter } from '../log/progress.ts';
 import type { ResultRow } from '../report/result-row.ts';
 import type { ResultsWriter } from '../report/results-writer.ts';
 import { ErrorGrouper, type JobRunSummary } from '../report/run-summary.ts';
@@ -47,6 +48,7 @@ export interface CycleContext {
   logger: Logger;
   signal?: AbortSignal | undefined;
   now?: () => Date;
+  progress?: ProgressReporter | undefined;
   /** Needed for avatar uploads (media). */
   wordpress?: WordPressClient | undefined;
 }
@@ -124,10 +126,14 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
         checkpoint.seen = [...seen];
         checkpoint.updatedAt = now().toISOString();
         if (!context.dryRun) await context.store.save(checkpoint);
-        context.logger.info(
-          `${job.name}: page ${page.pageNumber}, ${checkpoint.counters.read}${checkpoint.totalCount === undefined ? '' : ` of ${checkpoint.totalCount}`} users read`,
-          { job: job.name, event: 'page', page: page.pageNumber, counts },
-        );
+        context.progress?.update({
+          job: job.name,
+          page: page.pageNumber,
+          read: checkpoint.counters.read ?? 0,
+          total: checkpoint.totalCount,
+          written: writtenIn(counts),
+          failed: counts.failed ?? 0,
+        });
         if (checkpoint.listingDone) break listing;
         if (context.signal?.aborted) {
           stopReason = 'asked to stop; the next run continues from the saved page';
@@ -235,6 +241,12 @@ async function removeUnseen(
       ? plan.changes.filter((change) => change.action === 'held').map((change) => change.user.username)
       : [],
   };
+}
+
+const writeActions = ['created', 'updated', 'restored', 'disabled', 'deleted'];
+
+function writtenIn(counts: Record<string, number>): number {
+  return writeActions.reduce((sum, action) => sum + (counts[action] ?? 0), 0);
 }
 
 function isUserItem(item: EntraUser): boolean {

@@ -10,6 +10,7 @@ import { resolveCloudEndpoints } from '../graph/clouds.ts';
 import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
 import { GraphApi } from '../graph/graph-api.ts';
 import type { Logger } from '../log/logger.ts';
+import type { ProgressReporter } from '../log/progress.ts';
 import { sendSummaryMail } from '../report/mail-sender.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
@@ -39,6 +40,7 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   signal?: AbortSignal | undefined;
+  progress?: ProgressReporter | undefined;
   /** sync-user: only this Entra user (object ID or UPN). */
   singleUser?: string | undefined;
 }
@@ -79,6 +81,7 @@ export async function runJobs(options: RunOptions): Promise<RunOutcome> {
   } finally {
     await results.close();
   }
+  options.progress?.stop();
   await notifyByMail(summaries, options, results.csvPath);
   const summaryPath = join(outputDir, 'summary.md');
   await writeFile(summaryPath, `${renderSummaryMarkdown(summaries)}\n`, { mode: 0o600 });
@@ -174,6 +177,7 @@ async function runOneJob(
           results,
           logger,
           signal: options.signal,
+          progress: options.progress,
           wordpress: client,
         });
       } catch (error) {

@@ -62,6 +62,8 @@ export async function startSyncHarness(
     WORDPRESS_APP_PASSWORD: site.appPassword,
     NODE_EXTRA_CA_CERTS: graph.caBundleFile,
     GITHUB_ACTIONS: '',
+    // Tests follow the run page by page (the default is a line every 5 s at most).
+    ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS: '0',
     CI: '',
   };
   let runs = 0;

@@ -1,6 +1,7 @@
 // `entra-wp-sync run`: sync every job, or one with --job; --dry-run plans only.
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import type { Logger } from '../../log/logger.ts';
+import type { ProgressReporter } from '../../log/progress.ts';
 import { runJobs } from '../../sync/run-jobs.ts';
 
 export interface RunCommandOptions {
@@ -8,6 +9,7 @@ export interface RunCommandOptions {
   job: string | undefined;
   dryRun: boolean;
   allowDeletes: boolean;
+  progress: ProgressReporter;
   /** sync-user: only this Entra user. */
   singleUser?: string | undefined;
   outDir: string | undefined;
@@ -25,6 +27,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     jobs,
     dryRun: options.dryRun,
     allowDeletes: options.allowDeletes,
+    progress: options.progress,
     singleUser: options.singleUser,
     outDir: options.outDir,
     env: options.env,

@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { loadConfig, selectJobs } from '../config/load.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { onSecret } from '../log/secrets.ts';
-import { renderSummaryMarkdown } from '../report/run-summary.ts';
+import { actionsRunUrl, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { resetState } from '../sync/reset-state.ts';
 import { runJobs } from '../sync/run-jobs.ts';
 import { actionsLogger } from './actions-logger.ts';
@@ -63,9 +63,13 @@ export async function runAction(): Promise<void> {
     );
     core.setOutput('results-path', outcome.resultsPath);
     core.setOutput('summary-path', outcome.summaryPath);
-    const markdown = renderSummaryMarkdown(outcome.summaries);
+    const links = { resultsUrl: actionsRunUrl(process.env) };
+    const markdown = renderSummaryMarkdown(outcome.summaries, links);
     // The step summary fails over 1 MiB: fall back to counts and progress only.
-    const short = `${renderSummaryMarkdown(outcome.summaries.map((summary) => ({ ...summary, errorGroups: [] })))}\n\nThe full summary with every error is in ${outcome.summaryPath}.`;
+    const short = `${renderSummaryMarkdown(
+      outcome.summaries.map((summary) => ({ ...summary, errorGroups: [] })),
+      links,
+    )}\n\nThe full summary with every error is in ${outcome.summaryPath}.`;
     // Local runs (@github/local-action, a shell) may have no step summary file.
     if (process.env.GITHUB_STEP_SUMMARY) {
       await core.summary

@@ -80,8 +80,21 @@ const countOrder = [
   'failed',
 ];
 
-export function renderSummaryMarkdown(summaries: readonly JobRunSummary[]): string {
-  return summaries.map(renderJob).join('\n\n');
+export interface SummaryLinks {
+  /** Where the full results are, e.g. the workflow run whose artifact holds results.csv. */
+  resultsUrl?: string | undefined;
+}
+
+export function renderSummaryMarkdown(summaries: readonly JobRunSummary[], links: SummaryLinks = {}): string {
+  const body = summaries.map(renderJob).join('\n\n');
+  if (!links.resultsUrl) return body;
+  return `${body}\n\nEvery decision, one row per user: [results.csv and results.jsonl in the run's artifacts](${links.resultsUrl}).`;
+}
+
+/** The workflow run page (where artifacts are listed), when running in GitHub Actions. */
+export function actionsRunUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env;
+  return server && repository && runId ? `${server}/${repository}/actions/runs/${runId}` : undefined;
 }
 
 function renderJob(summary: JobRunSummary): string {

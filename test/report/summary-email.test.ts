@@ -108,4 +108,26 @@ describe('summary email', () => {
     await harness.runJobs();
     expect(received.map((mail) => mail.subject)).toEqual(['entra-wp-sync staff: 2 created']);
   });
+
+  it('can send the same message through Microsoft Graph sendMail instead of SMTP', async () => {
+    harness = await startSyncHarness(generateUsers(2, 94), {
+      permissions: ['User.Read.All', 'GroupMember.Read.All', 'Mail.Send'],
+    });
+    const mailbox = generateUsers(2, 94)[0]!.userPrincipalName;
+    await harness.writeConfig({ notify: { email: { ...notify.email, via: 'graph', mailbox } } });
+    const result = await harness.runJobs();
+    expect(result.code).toBe(0);
+    expect(harness.graph.sentMail).toHaveLength(1);
+    const sent = harness.graph.sentMail[0]! as { from: string; message: Record<string, unknown> };
+    expect(sent.from).toBe(mailbox);
+    expect(sent.message).toMatchObject({
+      subject: 'entra-wp-sync staff: 2 created',
+      toRecipients: [
+        { emailAddress: { address: 'it@contoso.com' } },
+        { emailAddress: { address: 'hr@contoso.com' } },
+      ],
+    });
+    const attachments = sent.message.attachments as Array<{ name: string; contentBytes: string }>;
+    expect(Buffer.from(attachments[0]!.contentBytes, 'base64').toString().trim().split('\n')).toHaveLength(3);
+  });
 });

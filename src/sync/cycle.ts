@@ -29,6 +29,8 @@ export interface CycleJob {
   eventualConsistency: boolean;
   plan: PlanSettings;
   concurrency: number;
+  /** Users written at once: with batches, the batch size times the batches in flight. */
+  writeConcurrency?: number | undefined;
   /** Seconds after which the run stops at the next page boundary. */
   maxRuntimeSeconds: number | undefined;
   mapUser(user: EntraUser): DesiredUser | UnmappedUser;
@@ -101,7 +103,9 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
         const changes = planChanges({ desired, unmapped, index: context.index, settings: job.plan, claims });
         const applied = context.dryRun
           ? changes.map(reportOnly)
-          : await applyChanges(changes, context.writes, context.index, { concurrency: job.concurrency });
+          : await applyChanges(changes, context.writes, context.index, {
+              concurrency: job.writeConcurrency ?? job.concurrency,
+            });
         record(applied);
         if (job.avatarSize && context.wordpress && !context.dryRun) {
           const avatars = await syncAvatars(
@@ -228,7 +232,7 @@ async function removeUnseen(
   const seenIds = new Set([...seen].map((id) => id.toLowerCase()));
   const plan = planRemovals(context.index.users(), seenIds, job.removal);
   const applied = await applyRemovals(plan.changes, context.writes, context.index, {
-    concurrency: job.concurrency,
+    concurrency: job.writeConcurrency ?? job.concurrency,
     dryRun: context.dryRun,
   });
   record(applied);

@@ -18,6 +18,7 @@ import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { WordPressStateStore } from '../state/wordpress-store.ts';
+import { BatchingUserWrites, batchLimit } from '../wordpress/batch-writes.ts';
 import { type CompanionInfo, checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import { WordPressClient } from '../wordpress/rest-client.ts';
 import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-account.ts';
@@ -166,12 +167,16 @@ async function runOneJob(
           )
         : fullJob;
       const cycleStore = options.singleUser ? withoutCheckpoint(store) : store;
+      // Batches where the companion plugin opts the users routes in (core does from 6.6).
+      const batchSize = companion?.features.includes('batch-users') ? await batchLimit(client) : 0;
+      const writes = batchSize > 1 ? new BatchingUserWrites(client, batchSize) : new RestUserWrites(client);
+      if (batchSize > 1) cycleJob.writeConcurrency = batchSize * job.limits.concurrency;
       try {
         return await runCycle(cycleJob, {
           runId,
           dryRun: options.dryRun,
           graph,
-          writes: new RestUserWrites(client),
+          writes,
           index,
           store: cycleStore,
           results,

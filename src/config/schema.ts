@@ -57,7 +57,9 @@ export const jobSchema = z
         delta: z
           .boolean()
           .default(false)
-          .describe('Use Graph delta queries after the first full cycle. Default: false.'),
+          .describe(
+            'Use Graph delta queries: the first cycle reads everyone, later runs only the changes (source.users without filter or search). Default: false.',
+          ),
         count: z
           .boolean()
           .default(true)
@@ -73,7 +75,24 @@ export const jobSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['users', 'search'],
-            message: 'Graph delta queries do not support $search',
+            message:
+              'Graph delta queries do not support $search; remove source.users.search or set source.delta: false',
+          });
+        }
+        if (source.delta && source.users?.filter) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['users', 'filter'],
+            message:
+              'Graph user delta can only filter by id; remove source.users.filter (guests and disabled accounts are skipped by the job anyway) or set source.delta: false',
+          });
+        }
+        if (source.delta && source.groups) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['delta'],
+            message:
+              'Graph user delta cannot be scoped to groups; use source.users with delta, or set source.delta: false for group sources',
           });
         }
       })

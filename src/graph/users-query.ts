@@ -31,6 +31,20 @@ export function usersRequestPath(query: UsersQuery, resource = '/users'): string
   return `${resource}?${encodeQuery(params)}`;
 }
 
+/**
+ * Graph user delta: the initial round (no $top: delta refuses it), or the current state
+ * of up to 50 given users (delta filters only by id).
+ */
+export function usersDeltaPath(select: readonly string[], ids?: readonly string[]): string {
+  const params = new URLSearchParams();
+  params.set('$select', [...new Set(['id', ...select])].join(','));
+  if (ids && ids.length > 0) params.set('$filter', ids.map((id) => `id eq ${odataString(id)}`).join(' or '));
+  return `/users/delta?${encodeQuery(params)}`;
+}
+
+/** Delta filters take at most this many ids. */
+export const deltaIdFilterLimit = 50;
+
 /** A string literal for $filter: quotes doubled; `#` and other reserved characters are URL-encoded later. */
 export function odataString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;

@@ -20,6 +20,8 @@ export interface JobRunSummary {
   usersSoFar: number;
   totalCount: number | undefined;
   cycleComplete: boolean;
+  /** A full cycle reads every user; a delta round only the changes since the last run. */
+  cycleKind?: 'full' | 'delta' | undefined;
   /** Why the run stopped early (maxRuntime, signal) or failed. */
   stopReason: string | undefined;
   fatalError: string | undefined;
@@ -107,9 +109,14 @@ function renderJob(summary: JobRunSummary): string {
     [keys.map((key) => summary.counts[key] ?? 0)],
   );
   const of = summary.totalCount === undefined ? '' : ` of ${summary.totalCount}`;
-  const progress = summary.cycleComplete
-    ? `Cycle complete: ${summary.pagesDone} pages, ${summary.usersSoFar}${of} users.`
-    : `Cycle in progress: page ${summary.pagesDone}, ${summary.usersSoFar}${of} users so far; the next run continues.`;
+  const progress =
+    summary.cycleKind === 'delta'
+      ? summary.cycleComplete
+        ? `Delta round complete: ${summary.usersSoFar} changed users read since the last run.`
+        : `Delta round in progress: ${summary.usersSoFar} changed users so far; the next run continues.`
+      : summary.cycleComplete
+        ? `Cycle complete: ${summary.pagesDone} pages, ${summary.usersSoFar}${of} users.`
+        : `Cycle in progress: page ${summary.pagesDone}, ${summary.usersSoFar}${of} users so far; the next run continues.`;
   const lines = [
     title,
     '',

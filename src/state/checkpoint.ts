@@ -39,8 +39,20 @@ export interface Checkpoint {
   readErrors: number;
   /** The last runs of this job, carried from cycle to cycle. */
   history?: RunRecord[];
-  /** Delta mode: where the next run's changes start. */
+  /** Delta mode: where the next round of changes starts (set when a cycle completes). */
   deltaLink?: string | undefined;
+  /** Whether this cycle reads every user or only the changes since deltaLink. */
+  mode?: 'full' | 'delta';
+  /** The job's listings when this cycle started; another source starts a new cycle. */
+  listingSource?: string;
+  /** The delta link the current cycle ended its listing with; deltaLink once it completes. */
+  nextDeltaLink?: string | undefined;
+  /** Delta mode: object IDs removed from Entra or out of scope, awaiting the removal rules. */
+  gone?: string[];
+  /** Delta mode: object IDs to read again at the next round (they failed, or their groups changed). */
+  recheck?: string[];
+  /** Delta mode: role-rule group members by group ID when the last cycle started or round ended. */
+  roleMembers?: Record<string, string[]>;
   updatedAt: string;
 }
 

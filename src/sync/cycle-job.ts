@@ -3,7 +3,7 @@
 import { attributesOfMap } from '../config/mapping.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import { transitiveUsersPath } from '../graph/groups.ts';
-import { needsEventualConsistency, usersRequestPath } from '../graph/users-query.ts';
+import { needsEventualConsistency, usersDeltaPath, usersRequestPath } from '../graph/users-query.ts';
 import type { CycleJob } from './cycle.ts';
 import { mapEntraUser, type RoleRule, type UserMappingSettings } from './map-user.ts';
 
@@ -40,12 +40,24 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
     guestRole: job.roles.guestRole,
     roleRules: facts.roleRules ?? [],
   };
+  // The schema allows delta only for source.users without a filter: user delta cannot filter.
+  const delta = users !== undefined && job.source.delta;
+  const roleMembers = Object.fromEntries(
+    (facts.roleRules ?? []).flatMap((rule) => (rule.groupId ? [[rule.groupId, rule.members]] : [])),
+  );
   return {
     name: job.name,
-    listings: users
-      ? [usersRequestPath(query)]
-      : (facts.sourceGroupIds ?? []).map((id) => transitiveUsersPath(id, query.select, job.limits.pageSize)),
-    eventualConsistency: needsEventualConsistency(query),
+    listings: delta
+      ? [usersDeltaPath(query.select)]
+      : users
+        ? [usersRequestPath(query)]
+        : (facts.sourceGroupIds ?? []).map((id) =>
+            transitiveUsersPath(id, query.select, job.limits.pageSize),
+          ),
+    eventualConsistency: !delta && needsEventualConsistency(query),
+    delta,
+    usersByIdPath: delta ? (ids) => usersDeltaPath(query.select, ids) : undefined,
+    roleMembers: delta ? roleMembers : undefined,
     plan: {
       jobName: job.name,
       match: job.match,

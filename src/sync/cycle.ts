@@ -1,8 +1,9 @@
-// One run of one job: read a page → map → match → plan → apply → checkpoint, until the
-// listing ends, the run's time is up, or it is asked to stop (SPEC §4.1–4.6).
+// One run of one job: a full cycle over every Entra user, or in delta mode a round of
+// only the changes since the last one (SPEC §4.1–4.8). Pages are checkpointed, so a
+// stopped run resumes where it was; a cycle ends with the removal rules.
 import { randomUUID } from 'node:crypto';
 import type { GraphApi } from '../graph/graph-api.ts';
-import { ExpiredPageTokenError, readCollectionPages } from '../graph/paging.ts';
+import { ExpiredDeltaLinkError } from '../graph/paging.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProgressReporter } from '../log/progress.ts';
 import type { ResultRow } from '../report/result-row.ts';
@@ -11,14 +12,15 @@ import { ErrorGrouper, type JobRunSummary } from '../report/run-summary.ts';
 import { type Checkpoint, newCheckpoint, type RunRecord, withRun } from '../state/checkpoint.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
+import type { UserLookup, UserLookupKeys } from '../wordpress/user-lookup.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
-import { type AppliedChange, applyChanges, reportOnly } from './apply.ts';
-import { applyRemovals } from './apply-removals.ts';
-import { syncAvatars } from './avatars.ts';
+import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { AppliedChange } from './apply.ts';
+import { readDeltaRound } from './delta-round.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
-import { CycleClaims, type PlanSettings, planChanges } from './plan.ts';
-import { planRemovals, type RemovalSettings } from './removals.ts';
-import type { WordPressUserIndex } from './user-index.ts';
+import { readFullListing } from './full-cycle.ts';
+import { CycleClaims, type PlanSettings } from './plan.ts';
+import type { RemovalSettings } from './removals.ts';
 
 export type EntraUser = Record<string, unknown> & { id: string };
 
@@ -27,6 +29,12 @@ export interface CycleJob {
   /** First request of each listing read in turn: /users?… or one per source group. */
   listings: string[];
   eventualConsistency: boolean;
+  /** Delta mode: listings is the initial /users/delta round; later runs read only changes. */
+  delta: boolean;
+  /** Delta mode: the request that reads these users' current state (at most 50). */
+  usersByIdPath?: ((ids: readonly string[]) => string) | undefined;
+  /** Members of each role-rule group, by group ID (lower-case object IDs). */
+  roleMembers?: Record<string, ReadonlySet<string>> | undefined;
   plan: PlanSettings;
   concurrency: number;
   /** Users written at once: with batches, the batch size times the batches in flight. */
@@ -39,12 +47,19 @@ export interface CycleJob {
   avatarSize: string | undefined;
 }
 
+/** The site's users: all of them, or (with the companion plugin) only the ones asked for. */
+export interface SiteUsers {
+  all(): Promise<WordPressUser[]>;
+  /** Undefined where the site cannot look users up; delta rounds then read everyone. */
+  find: ((keys: UserLookupKeys) => Promise<UserLookup>) | undefined;
+}
+
 export interface CycleContext {
   runId: string;
   dryRun: boolean;
   graph: GraphApi;
   writes: UserWrites;
-  index: WordPressUserIndex;
+  users: SiteUsers;
   store: StateStore;
   results: ResultsWriter;
   logger: Logger;
@@ -55,8 +70,26 @@ export interface CycleContext {
   wordpress?: WordPressClient | undefined;
 }
 
-/** At most this many restarts of a listing whose page token expired, per run. */
-const maxListingRestarts = 2;
+/** What the full listing and the delta round share: the run's state and bookkeeping. */
+export interface CycleRun {
+  job: CycleJob;
+  context: CycleContext;
+  checkpoint: Checkpoint;
+  claims: CycleClaims;
+  counts: Record<string, number>;
+  now(): Date;
+  /** Writes the rows of these decisions and counts them for the run and the cycle. */
+  record(applied: readonly AppliedChange[]): void;
+  /** Saves the checkpoint (not in a preview) and reports progress after a page. */
+  pageDone(pageNumber: number): Promise<void>;
+  /** Why the run should stop after this page, if it should. */
+  stopReason(pageNumber: number): string | undefined;
+}
+
+export interface ListingOutcome {
+  stopReason: string | undefined;
+  removals: JobRunSummary['removals'];
+}
 
 export async function runCycle(job: CycleJob, context: CycleContext): Promise<JobRunSummary> {
   const now = context.now ?? (() => new Date());
@@ -64,106 +97,62 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
   const deadline =
     job.maxRuntimeSeconds === undefined ? undefined : started.getTime() + job.maxRuntimeSeconds * 1000;
   const saved = await context.store.load(job.name);
-  // A preview always shows a whole cycle and never moves the saved one.
-  const checkpoint: Checkpoint =
-    saved && !context.dryRun ? saved : newCheckpoint(job.name, randomUUID(), started);
+  let checkpoint = startingCheckpoint(job, context, saved, started);
   const counts: Record<string, number> = {};
   const errors = new ErrorGrouper();
-  const claims = new CycleClaims();
-  /** Writes the rows of these decisions and counts them for the run and the cycle. */
-  const record = (applied: readonly AppliedChange[]) => {
-    const rows = applied.map((change) => toRow(change, job.name, context, now()));
-    context.results.write(rows);
-    for (const row of rows) {
-      counts[row.action] = (counts[row.action] ?? 0) + 1;
-      checkpoint.counters[row.action] = (checkpoint.counters[row.action] ?? 0) + 1;
-      if (row.action === 'failed') errors.add(row);
-    }
-  };
-  const seen = new Set(checkpoint.seen);
-  let stopReason: string | undefined;
-  let restarts = 0;
-  let cycleComplete = false;
-
-  let listingIndex = checkpoint.listingIndex ?? 0;
-  let link = checkpoint.nextLink ?? job.listings[listingIndex]!;
-  listing: while (!checkpoint.listingDone) {
-    try {
-      for await (const page of readCollectionPages<EntraUser>(context.graph, link, {
-        eventualConsistency: job.eventualConsistency,
-        startPageNumber: checkpoint.pagesDone + 1,
-      })) {
-        if (page.count !== undefined && listingIndex === 0) checkpoint.totalCount = page.count;
-        // Group listings hold nested groups too; a user in two source groups, or read
-        // again after a restarted listing, is planned once per cycle.
-        const fresh = page.items.filter((item) => isUserItem(item) && !seen.has(item.id));
-        const mapped = fresh.map((user) => job.mapUser(user));
-        const desired = mapped.filter((user): user is DesiredUser => 'login' in user);
-        const unmapped = mapped.filter((user): user is UnmappedUser => 'outcome' in user);
-        const changes = planChanges({ desired, unmapped, index: context.index, settings: job.plan, claims });
-        const applied = context.dryRun
-          ? changes.map(reportOnly)
-          : await applyChanges(changes, context.writes, context.index, {
-              concurrency: job.writeConcurrency ?? job.concurrency,
-            });
-        record(applied);
-        if (job.avatarSize && context.wordpress && !context.dryRun) {
-          const avatars = await syncAvatars(
-            desired.flatMap((person) => {
-              const user = context.index.byObjectId(person.objectId)[0];
-              return user ? [{ objectId: person.objectId, user }] : [];
-            }),
-            { ...context, wordpress: context.wordpress, size: job.avatarSize, concurrency: job.concurrency },
-          );
-          if (avatars.uploaded > 0) counts.avatars = (counts.avatars ?? 0) + avatars.uploaded;
-        }
-        for (const user of desired) seen.add(user.objectId);
-        for (const user of unmapped) if (user.outcome === 'error') seen.add(user.objectId);
-        checkpoint.counters.read = (checkpoint.counters.read ?? 0) + fresh.length;
-        checkpoint.pagesDone = page.pageNumber;
-        checkpoint.nextLink = page.nextLink;
-        if (page.nextLink === undefined) {
-          if (listingIndex + 1 < job.listings.length) listingIndex++;
-          else checkpoint.listingDone = true;
-        }
-        checkpoint.listingIndex = listingIndex;
-        checkpoint.seen = [...seen];
-        checkpoint.updatedAt = now().toISOString();
-        if (!context.dryRun) await context.store.save(checkpoint);
-        context.progress?.update({
-          job: job.name,
-          page: page.pageNumber,
-          read: checkpoint.counters.read ?? 0,
-          total: checkpoint.totalCount,
-          written: writtenIn(counts),
-          failed: counts.failed ?? 0,
-        });
-        if (checkpoint.listingDone) break listing;
-        if (context.signal?.aborted) {
-          stopReason = 'asked to stop; the next run continues from the saved page';
-          break listing;
-        }
-        if (deadline !== undefined && now().getTime() >= deadline) {
-          stopReason = `limits.maxRuntime (${job.maxRuntimeSeconds} s) reached; the next run continues from page ${page.pageNumber + 1}`;
-          break listing;
-        }
-        if (page.nextLink === undefined) break;
+  const run: CycleRun = {
+    job,
+    context,
+    checkpoint,
+    claims: new CycleClaims(),
+    counts,
+    now,
+    record(applied) {
+      const rows = applied.map((change) => toRow(change, job.name, context, now()));
+      context.results.write(rows);
+      for (const row of rows) {
+        counts[row.action] = (counts[row.action] ?? 0) + 1;
+        run.checkpoint.counters[row.action] = (run.checkpoint.counters[row.action] ?? 0) + 1;
+        if (row.action === 'failed') errors.add(row);
       }
-      link = job.listings[listingIndex]!;
+    },
+    async pageDone(pageNumber) {
+      run.checkpoint.updatedAt = now().toISOString();
+      if (!context.dryRun) await context.store.save(run.checkpoint);
+      context.progress?.update({
+        job: job.name,
+        page: pageNumber,
+        read: run.checkpoint.counters.read ?? 0,
+        total: run.checkpoint.totalCount,
+        written: writtenIn(counts),
+        failed: counts.failed ?? 0,
+      });
+    },
+    stopReason(pageNumber) {
+      if (context.signal?.aborted) return 'asked to stop; the next run continues from the saved page';
+      if (deadline !== undefined && now().getTime() >= deadline)
+        return `limits.maxRuntime (${job.maxRuntimeSeconds} s) reached; the next run continues from page ${pageNumber + 1}`;
+      return undefined;
+    },
+  };
+
+  let outcome: ListingOutcome;
+  if (checkpoint.mode === 'delta') {
+    try {
+      outcome = await readDeltaRound(run);
     } catch (error) {
-      if (!(error instanceof ExpiredPageTokenError) || restarts >= maxListingRestarts) throw error;
-      restarts++;
-      context.logger.warn(`${job.name}: ${error.message}`, { job: job.name, event: 'listing-restart' });
-      link = job.listings[listingIndex]!;
+      if (!(error instanceof ExpiredDeltaLinkError)) throw error;
+      context.logger.warn(`${job.name}: ${error.message}`, { job: job.name, event: 'delta-expired' });
+      checkpoint = freshCycle(job, checkpoint, now(), 'full');
+      checkpoint.deltaLink = undefined;
+      run.checkpoint = checkpoint;
+      outcome = await readFullListing(run);
     }
+  } else {
+    outcome = await readFullListing(run);
   }
 
-  cycleComplete = checkpoint.listingDone === true;
-  let removals: JobRunSummary['removals'];
-  if (cycleComplete && job.removal.mode !== 'none') {
-    removals = await removeUnseen(job, context, seen, record);
-  }
-
+  const cycleComplete = checkpoint.listingDone === true && outcome.stopReason === undefined;
   const summary: JobRunSummary = {
     job: job.name,
     runId: context.runId,
@@ -176,9 +165,10 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     usersSoFar: checkpoint.counters.read ?? 0,
     totalCount: checkpoint.totalCount,
     cycleComplete,
-    stopReason,
+    cycleKind: checkpoint.mode === 'delta' ? 'delta' : 'full',
+    stopReason: outcome.stopReason,
     fatalError: undefined,
-    removals,
+    removals: outcome.removals,
     deleteMode: job.removal.mode,
   };
   if (!context.dryRun) {
@@ -186,13 +176,20 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
       runId: context.runId,
       startedAt: started.toISOString(),
       durationMs: summary.durationMs,
-      outcome: removals?.held ? 'held' : cycleComplete ? 'cycle complete' : 'continues',
+      outcome: outcome.removals?.held ? 'held' : cycleComplete ? 'cycle complete' : 'continues',
       counts,
     };
     if (cycleComplete) {
       // The next run starts a new cycle; deletions for this one were decided above (§4.7).
       const next = newCheckpoint(job.name, randomUUID(), now());
-      next.deltaLink = checkpoint.deltaLink;
+      next.listingSource = checkpoint.listingSource;
+      next.deltaLink = job.delta ? (checkpoint.nextDeltaLink ?? checkpoint.deltaLink) : undefined;
+      if (job.delta) {
+        next.recheck = checkpoint.recheck ?? [];
+        // Held removals wait for approval; the next round plans them again.
+        next.gone = outcome.removals?.held ? (checkpoint.gone ?? []) : [];
+        next.roleMembers = membershipRecord(job.roleMembers);
+      }
       next.history = withRun(checkpoint.history, record);
       await context.store.save(next);
     } else {
@@ -201,6 +198,74 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     }
   }
   return summary;
+}
+
+/**
+ * The saved cycle to continue, or a new one. A preview never moves the saved cycle: it
+ * shows a whole cycle, or in delta mode the changes the next run would read.
+ */
+function startingCheckpoint(
+  job: CycleJob,
+  context: CycleContext,
+  saved: Checkpoint | undefined,
+  started: Date,
+): Checkpoint {
+  const source = job.listings.join('\n');
+  if (context.dryRun) {
+    if (job.delta && saved?.deltaLink && saved.listingSource === source && atCycleStart(saved)) {
+      return freshCycle(job, structuredClone(saved), started, 'delta');
+    }
+    return freshCycle(job, newCheckpoint(job.name, randomUUID(), started), started, 'full');
+  }
+  if (!saved) return freshCycle(job, newCheckpoint(job.name, randomUUID(), started), started, 'full');
+  if (saved.listingSource !== undefined && saved.listingSource !== source) {
+    context.logger.warn(
+      `${job.name}: the job's source changed since the saved cycle started; a new full cycle starts`,
+      { job: job.name, event: 'source-changed' },
+    );
+    const fresh = freshCycle(job, newCheckpoint(job.name, randomUUID(), started), started, 'full');
+    fresh.history = saved.history;
+    return fresh;
+  }
+  if (!atCycleStart(saved) || saved.mode !== undefined) return saved;
+  return freshCycle(job, saved, started, job.delta && saved.deltaLink ? 'delta' : 'full');
+}
+
+function atCycleStart(checkpoint: Checkpoint): boolean {
+  return checkpoint.pagesDone === 0 && !checkpoint.listingDone && checkpoint.nextLink === undefined;
+}
+
+/** Stamps a cycle that has not read anything yet with its kind and what it started from. */
+function freshCycle(
+  job: CycleJob,
+  checkpoint: Checkpoint,
+  started: Date,
+  mode: 'full' | 'delta',
+): Checkpoint {
+  checkpoint.mode = mode;
+  checkpoint.listingSource = job.listings.join('\n');
+  checkpoint.cycleStartedAt = started.toISOString();
+  if (mode === 'full') {
+    checkpoint.nextLink = undefined;
+    checkpoint.listingIndex = 0;
+    checkpoint.listingDone = false;
+    checkpoint.pagesDone = 0;
+    checkpoint.seen = [];
+    checkpoint.counters = {};
+    checkpoint.totalCount = undefined;
+    checkpoint.gone = [];
+    checkpoint.recheck = [];
+    // Role changes during a long cycle are caught by the first delta round after it.
+    if (job.delta) checkpoint.roleMembers = membershipRecord(job.roleMembers);
+  }
+  return checkpoint;
+}
+
+function membershipRecord(
+  members: Record<string, ReadonlySet<string>> | undefined,
+): Record<string, string[]> | undefined {
+  if (!members) return undefined;
+  return Object.fromEntries(Object.entries(members).map(([group, ids]) => [group, [...ids]]));
 }
 
 /** A run that fails mid-cycle is remembered too, with the cycle left where it was. */
@@ -223,39 +288,10 @@ export async function recordFailedRun(
   await store.save(checkpoint).catch(() => undefined);
 }
 
-async function removeUnseen(
-  job: CycleJob,
-  context: CycleContext,
-  seen: ReadonlySet<string>,
-  record: (applied: readonly AppliedChange[]) => void,
-): Promise<JobRunSummary['removals']> {
-  const seenIds = new Set([...seen].map((id) => id.toLowerCase()));
-  const plan = planRemovals(context.index.users(), seenIds, job.removal);
-  const applied = await applyRemovals(plan.changes, context.writes, context.index, {
-    concurrency: job.writeConcurrency ?? job.concurrency,
-    dryRun: context.dryRun,
-  });
-  record(applied);
-  return {
-    wanted: plan.removalCount,
-    limit: plan.limit,
-    managed: plan.managedCount,
-    held: plan.held,
-    heldUsers: plan.held
-      ? plan.changes.filter((change) => change.action === 'held').map((change) => change.user.username)
-      : [],
-  };
-}
-
 const writeActions = ['created', 'updated', 'restored', 'disabled', 'deleted'];
 
 function writtenIn(counts: Record<string, number>): number {
   return writeActions.reduce((sum, action) => sum + (counts[action] ?? 0), 0);
-}
-
-function isUserItem(item: EntraUser): boolean {
-  const type = item['@odata.type'];
-  return type === undefined || type === '#microsoft.graph.user';
 }
 
 function toRow(change: AppliedChange, job: string, context: CycleContext, time: Date): ResultRow {

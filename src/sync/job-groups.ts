@@ -24,7 +24,7 @@ export async function loadJobGroups(api: GraphApi, job: ResolvedJob): Promise<Jo
       ids = await loadGroupUserIds(api, groupId);
       members.set(groupId, ids);
     }
-    roleRules.push({ members: ids, role: rule.role });
+    roleRules.push({ groupId, members: ids, role: rule.role });
   }
   return {
     sourceGroupIds:

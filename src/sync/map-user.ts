@@ -19,6 +19,8 @@ export interface UserMapSettings {
 }
 
 export interface RoleRule {
+  /** The Entra group whose members get the role. */
+  groupId?: string;
   /** Lower-case object IDs of the group's transitive user members. */
   members: ReadonlySet<string>;
   role: string;

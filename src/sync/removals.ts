@@ -1,6 +1,7 @@
 // SPEC §4.7: at the end of a complete cycle, who is no longer in scope, what happens to
 // them, and whether the mass-deletion brake holds it all back. Pure: no I/O.
 import type { MaxDeletes } from '../config/resolve.ts';
+import type { JobRunSummary } from '../report/run-summary.ts';
 import { metaKeys } from '../wordpress/meta-keys.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
 import type { ChangeSubject } from './change.ts';
@@ -49,10 +50,15 @@ export interface RemovalPlan {
 /** A percentage limit never goes below this, so small sites are not stuck. */
 const percentageFloor = 10;
 
+/**
+ * `managedTotal` is the base of a percentage limit when `users` are only some of the
+ * site's users (a delta round); otherwise the users given are counted.
+ */
 export function planRemovals(
   users: Iterable<WordPressUser>,
   seen: ReadonlySet<string>,
   settings: RemovalSettings,
+  managedTotal?: number,
 ): RemovalPlan {
   const protectedNames = new Set(settings.protect.map((name) => name.toLowerCase()));
   let managedCount = 0;
@@ -93,6 +99,7 @@ export function planRemovals(
       removals.push({ action: 'delete', subject, user, reassignTo: settings.reassignTo });
     }
   }
+  if (managedTotal !== undefined) managedCount = managedTotal;
   const limit = removalLimit(settings.maxDeletes, managedCount);
   const held = removals.length > limit && !settings.allowDeletes;
   const changes: RemovalChange[] = held
@@ -104,6 +111,25 @@ export function planRemovals(
       }))
     : removals;
   return { changes: [...releases, ...changes], managedCount, limit, removalCount: removals.length, held };
+}
+
+export function countManaged(users: Iterable<WordPressUser>, jobName: string): number {
+  let count = 0;
+  for (const user of users) if (jobsOf(user).includes(jobName)) count++;
+  return count;
+}
+
+/** What the run summary says about a removal plan. */
+export function removalSummary(plan: RemovalPlan): NonNullable<JobRunSummary['removals']> {
+  return {
+    wanted: plan.removalCount,
+    limit: plan.limit,
+    managed: plan.managedCount,
+    held: plan.held,
+    heldUsers: plan.held
+      ? plan.changes.filter((change) => change.action === 'held').map((change) => change.user.username)
+      : [],
+  };
 }
 
 export function removalLimit(maxDeletes: MaxDeletes, managedCount: number): number {

@@ -22,13 +22,15 @@ import { BatchingUserWrites, batchLimit } from '../wordpress/batch-writes.ts';
 import { type CompanionInfo, checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import { WordPressClient } from '../wordpress/rest-client.ts';
 import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-account.ts';
-import { loadAllUsers } from '../wordpress/user-index.ts';
+import { fetchUser, loadAllUsers } from '../wordpress/user-index.ts';
+import { lookupUsers } from '../wordpress/user-lookup.ts';
 import { RestUserWrites } from '../wordpress/user-writes.ts';
-import { recordFailedRun, runCycle } from './cycle.ts';
+import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import { recordFailedRun, runCycle, type SiteUsers } from './cycle.ts';
 import { toCycleJob } from './cycle-job.ts';
 import { loadJobGroups } from './job-groups.ts';
 import { resolveUserId, singleUserJob, withoutCheckpoint } from './single-user.ts';
-import { WordPressUserIndex } from './user-index.ts';
+import { loginKey } from './wordpress-normalise.ts';
 
 export interface RunOptions {
   config: LoadedConfig;
@@ -141,18 +143,10 @@ async function runOneJob(
           startedAt: started.toISOString(),
         });
     try {
-      logger.info(`${job.name}: loading WordPress users from ${client.siteUrl}`, {
-        job: job.name,
-        event: 'index',
-      });
-      const index = new WordPressUserIndex(await loadAllUsers(client));
-      logger.info(`${job.name}: ${index.size} WordPress users; reading Entra`, {
-        job: job.name,
-        event: 'start',
-      });
+      const users = siteUsersFor(client, companion, job.name);
       const fullJob = toCycleJob(job, {
         selfId: account.id,
-        reassignTo: resolveReassignTarget(job, index),
+        reassignTo: await resolveReassignTarget(job, client, users),
         allowDeletes: options.allowDeletes ?? false,
         sourceGroupIds: groups.sourceGroupIds,
         roleRules: groups.roleRules,
@@ -168,7 +162,10 @@ async function runOneJob(
         : fullJob;
       const cycleStore = options.singleUser ? withoutCheckpoint(store) : store;
       // Batches where the companion plugin opts the users routes in (core does from 6.6).
-      const batchSize = companion?.features.includes('batch-users') ? await batchLimit(client) : 0;
+      const batchSize =
+        companion?.features.includes('batch-users') && options.env.ENTRA_WP_SYNC_BATCH !== 'off'
+          ? await batchLimit(client)
+          : 0;
       const writes = batchSize > 1 ? new BatchingUserWrites(client, batchSize) : new RestUserWrites(client);
       if (batchSize > 1) cycleJob.writeConcurrency = batchSize * job.limits.concurrency;
       try {
@@ -177,7 +174,7 @@ async function runOneJob(
           dryRun: options.dryRun,
           graph,
           writes,
-          index,
+          users,
           store: cycleStore,
           results,
           logger,
@@ -233,14 +230,32 @@ async function notifyByMail(summaries: JobRunSummary[], options: RunOptions, csv
   }
 }
 
+/** Where a run finds the site's users: the whole index once, or by key through the plugin. */
+function siteUsersFor(client: WordPressClient, companion: CompanionInfo | undefined, job: string): SiteUsers {
+  let everyone: Promise<WordPressUser[]> | undefined;
+  const features = companion?.features ?? [];
+  return {
+    all: () => {
+      everyone ??= loadAllUsers(client, { compact: features.includes('user-index') });
+      return everyone;
+    },
+    find: features.includes('user-lookup') ? (keys) => lookupUsers(client, keys, job) : undefined,
+  };
+}
+
 /** Checked before anything is written, so a typo cannot strand deleted users' posts. */
-function resolveReassignTarget(job: ResolvedJob, index: WordPressUserIndex): number | undefined {
+async function resolveReassignTarget(
+  job: ResolvedJob,
+  client: WordPressClient,
+  users: SiteUsers,
+): Promise<number | undefined> {
   if (job.actions.delete !== 'hard') return undefined;
-  const target = job.actions.reassignPostsTo;
-  const user =
-    typeof target === 'number' || /^\d+$/.test(String(target))
-      ? index.get(Number(target))
-      : index.byLogin(String(target))[0];
+  const target = String(job.actions.reassignPostsTo);
+  const user = /^\d+$/.test(target)
+    ? await fetchUser(client, Number(target))
+    : (users.find ? (await users.find({ logins: [target] })).users : await users.all()).find(
+        (candidate) => loginKey(candidate.username) === loginKey(target),
+      );
   if (!user) {
     throw new ActionableError(
       `Job "${job.name}": actions.reassignPostsTo "${target}" is not a user on ${job.wordpress.url}.`,

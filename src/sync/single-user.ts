@@ -55,6 +55,7 @@ export async function singleUserJob(
     ...cycleJob,
     // Not in the job's scope: an empty listing, so nothing is planned for them.
     listings: inGroups ? [listing] : [`/users?$filter=${encodeURIComponent("id eq 'none'")}&$select=id`],
+    delta: false,
     removal: { ...cycleJob.removal, mode: 'none' },
     maxRuntimeSeconds: undefined,
   };

@@ -1,10 +1,10 @@
 // SPEC §2 `avatar`: the Entra photo becomes the WordPress avatar. It is uploaded once
-// and replaced only when its media etag changes; photo reads are bounded so they do not
-// dominate a run. Users without a photo keep WordPress's default avatar.
+// and replaced only when its media etag changes; photo versions are read 20 users per
+// Graph $batch so they do not dominate a run. Users without a photo keep WordPress's default avatar.
 import pLimit from 'p-limit';
 import { describeError } from '../errors.ts';
 import type { GraphApi } from '../graph/graph-api.ts';
-import { readPhotoBytes, readPhotoVersion } from '../graph/photos.ts';
+import { type PhotoVersion, readPhotoBytes, readPhotoVersions } from '../graph/photos.ts';
 import type { Logger } from '../log/logger.ts';
 import { metaKeys } from '../wordpress/meta-keys.ts';
 import { FileUpload, type WordPressClient } from '../wordpress/rest-client.ts';
@@ -35,11 +35,17 @@ export async function syncAvatars(
 ): Promise<AvatarOutcome> {
   const limit = pLimit(context.concurrency);
   const outcome: AvatarOutcome = { uploaded: 0, cleared: 0, failed: [] };
+  const versions = await readPhotoVersions(
+    context.graph,
+    people.map((person) => person.objectId),
+  );
   await Promise.all(
     people.map(({ objectId, user }) =>
       limit(async () => {
         try {
-          const change = await syncOne(objectId, user, context);
+          const version = versions.get(objectId);
+          if (version instanceof Error) throw version;
+          const change = await syncOne(objectId, user, version, context);
           if (change === 'uploaded') outcome.uploaded++;
           if (change === 'cleared') outcome.cleared++;
         } catch (error) {
@@ -55,11 +61,11 @@ export async function syncAvatars(
 async function syncOne(
   objectId: string,
   user: WordPressUser,
+  version: PhotoVersion | undefined,
   context: AvatarContext,
 ): Promise<'uploaded' | 'cleared' | 'unchanged'> {
   const storedEtag = String(user.meta[metaKeys.photoEtag] ?? '');
   const storedAttachment = Number(user.meta[metaKeys.avatarId] ?? 0);
-  const version = await readPhotoVersion(context.graph, objectId);
   if (!version) {
     if (!storedAttachment) return 'unchanged';
     context.index.put(

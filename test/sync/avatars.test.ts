@@ -61,4 +61,24 @@ describe('avatars from Entra photos', () => {
     expect(replaced.attachment).not.toBe(first.attachment);
     expect(replaced.attachments).toBe(1);
   });
+
+  it('reads photo versions 20 users per Graph $batch and asks again for an item throttled inside it', async () => {
+    const people = generateUsers(45, 62);
+    harness = await startSyncHarness(people);
+    for (const person of people.slice(0, 3)) harness.graph.tenant.setPhoto(person.id, png);
+    harness.graph.faults.once({
+      path: new RegExp(`/users/${people[1]!.id}/photo$`),
+      status: 429,
+      retryAfter: 0,
+    });
+    await harness.writeConfig({ avatar: { enabled: true, size: '96x96' } });
+    expect((await run()).code).toBe(0);
+    for (const person of people.slice(0, 3)) {
+      expect((await avatarState(String(person.mail))).attachment).toBeGreaterThan(0);
+    }
+    const paths = harness.graph.requests.map((request) => request.path);
+    // 45 users in one page: 3 batches, and one more for the throttled item.
+    expect(paths.filter((path) => path === '/v1.0/$batch')).toHaveLength(4);
+    expect(paths.filter((path) => path.endsWith('/photo'))).toHaveLength(0);
+  });
 });

@@ -235,7 +235,9 @@ export const jobSchema = z
           .min(1)
           .max(32)
           .default(4)
-          .describe('WordPress writes in flight, 1–32. Default: 4.'),
+          .describe(
+            "WordPress write requests in flight (single users, or batches of up to 25 where the site allows /batch/v1), 1–32; about twice the WordPress server's CPU cores works best. Default: 4.",
+          ),
       })
       .prefault({})
       .describe('How much work one run does and how fast.'),

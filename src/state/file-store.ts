@@ -1,5 +1,7 @@
 // Checkpoints as JSON files in a directory: written to a temporary file, flushed and
 // renamed, so a crash leaves either the old or the new checkpoint, never half of one.
+// The cycle's seen object IDs (100,000 on a big tenant) go to a side file that grows by
+// appending: rewriting them with every page would churn megabytes per page.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -8,9 +10,18 @@ import { type Checkpoint, isCheckpoint } from './checkpoint.ts';
 import { CorruptCheckpointError, JobAlreadyRunningError } from './errors.ts';
 import type { LockOwner, RunLock, StateStore } from './state-store.ts';
 
+/** How much of a cycle's seen list is already in the side file. */
+interface SeenProgress {
+  cycleId: string;
+  /** The list saved last time: a cycle that grows it by push is appended, any other rewritten. */
+  list: readonly string[];
+  count: number;
+}
+
 export class FileStateStore implements StateStore {
   readonly directory: string;
   readonly description: string;
+  readonly #seenWritten = new Map<string, SeenProgress>();
 
   constructor(directory: string) {
     this.directory = directory;
@@ -19,6 +30,10 @@ export class FileStateStore implements StateStore {
 
   checkpointPath(job: string): string {
     return join(this.directory, `${job}.checkpoint.json`);
+  }
+
+  seenPath(job: string): string {
+    return join(this.directory, `${job}.seen`);
   }
 
   lockPath(job: string): string {
@@ -40,19 +55,72 @@ export class FileStateStore implements StateStore {
     } catch {
       throw new CorruptCheckpointError(job, path, 'not valid JSON');
     }
+    const seenCount = (value as { seenCount?: unknown } | null)?.seenCount;
+    if (typeof seenCount === 'number' && typeof value === 'object') {
+      (value as Checkpoint).seen = await this.#readSeen(job, seenCount);
+    }
     if (!isCheckpoint(value) || value.job !== job) {
       throw new CorruptCheckpointError(job, path, 'unexpected content');
     }
+    delete (value as { seenCount?: number }).seenCount;
+    // The side file may hold ids appended after this checkpoint: the next save rewrites it.
+    this.#seenWritten.delete(job);
     return value;
+  }
+
+  async #readSeen(job: string, count: number): Promise<string[]> {
+    const path = this.seenPath(job);
+    let text = '';
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const ids = text.split('\n').filter(Boolean);
+    if (ids.length < count || !Number.isInteger(count) || count < 0) {
+      throw new CorruptCheckpointError(
+        job,
+        path,
+        `lists ${ids.length} seen users where the checkpoint counts ${count}`,
+      );
+    }
+    return ids.slice(0, count);
+  }
+
+  /** Appends the ids seen since the last save; a new cycle (or a reload) rewrites the file. */
+  async #saveSeen(checkpoint: Checkpoint): Promise<void> {
+    const path = this.seenPath(checkpoint.job);
+    const written = this.#seenWritten.get(checkpoint.job);
+    const appending =
+      written?.cycleId === checkpoint.cycleId &&
+      written.list === checkpoint.seen &&
+      written.count <= checkpoint.seen.length;
+    const ids = appending ? checkpoint.seen.slice(written.count) : checkpoint.seen;
+    const text = ids.length > 0 ? `${ids.join('\n')}\n` : '';
+    const handle = await open(path, appending ? 'a' : 'w', 0o600);
+    try {
+      if (text) await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    this.#seenWritten.set(checkpoint.job, {
+      cycleId: checkpoint.cycleId,
+      list: checkpoint.seen,
+      count: checkpoint.seen.length,
+    });
   }
 
   async save(checkpoint: Checkpoint): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     const path = this.checkpointPath(checkpoint.job);
     const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    // The ids first: a checkpoint never counts more seen users than the side file holds.
+    await this.#saveSeen(checkpoint);
+    const { seen, ...rest } = checkpoint;
     const handle = await open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(JSON.stringify(checkpoint));
+      await handle.writeFile(JSON.stringify({ ...rest, seenCount: seen.length }));
       await handle.sync();
     } finally {
       await handle.close();
@@ -62,6 +130,8 @@ export class FileStateStore implements StateStore {
 
   async clear(job: string): Promise<void> {
     await rm(this.checkpointPath(job), { force: true });
+    await rm(this.seenPath(job), { force: true });
+    this.#seenWritten.delete(job);
   }
 
   async lock(job: string, owner: LockOwner): Promise<RunLock> {

@@ -39,6 +39,8 @@ export interface CycleJob {
   concurrency: number;
   /** Users written at once: with batches, the batch size times the batches in flight. */
   writeConcurrency?: number | undefined;
+  /** Sites with more users than this are matched page by page instead of from a loaded index. */
+  fullIndexLimit?: number | undefined;
   /** Seconds after which the run stops at the next page boundary. */
   maxRuntimeSeconds: number | undefined;
   mapUser(user: EntraUser): DesiredUser | UnmappedUser;
@@ -50,6 +52,10 @@ export interface CycleJob {
 /** The site's users: all of them, or (with the companion plugin) only the ones asked for. */
 export interface SiteUsers {
   all(): Promise<WordPressUser[]>;
+  /** How many users the site has. */
+  count(): Promise<number>;
+  /** Every user page by page, none kept: how big sites are scanned for removals. */
+  scan(visit: (users: readonly WordPressUser[]) => void): Promise<void>;
   /** Undefined where the site cannot look users up; delta rounds then read everyone. */
   find: ((keys: UserLookupKeys) => Promise<UserLookup>) | undefined;
 }

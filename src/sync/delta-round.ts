@@ -9,8 +9,7 @@ import type { JobRunSummary } from '../report/run-summary.ts';
 import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
 import { applyRemovals } from './apply-removals.ts';
 import type { CycleRun, EntraUser, ListingOutcome } from './cycle.ts';
-import type { DesiredUser } from './desired-user.ts';
-import { isUserItem, mapPage, syncPage } from './page-sync.ts';
+import { isUserItem, mapPage, matchKeys, syncPage } from './page-sync.ts';
 import { countManaged, planRemovals, removalSummary } from './removals.ts';
 import { WordPressUserIndex } from './user-index.ts';
 
@@ -42,7 +41,7 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
       else recheckNext.add(user.objectId);
     }
     for (const user of mapped.desired) gone.delete(user.objectId.toLowerCase());
-    if (mapped.desired.length > 0) await lookUp(matchKeys(mapped.desired));
+    if (mapped.desired.length > 0) await lookUp(matchKeys(mapped.desired, job.plan.match));
     const outcome = await syncPage(mapped, job, context, index, run.claims);
     run.record(outcome.applied);
     if (outcome.avatarsUploaded > 0) run.counts.avatars = (run.counts.avatars ?? 0) + outcome.avatarsUploaded;
@@ -118,19 +117,6 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
     removals = removalSummary(plan);
   }
   return { stopReason, removals };
-}
-
-/** What a delta round's users may match in WordPress, by every rule a job can use. */
-function matchKeys(users: readonly DesiredUser[]): UserLookupKeys {
-  return {
-    objectIds: users.map((user) => user.objectId),
-    emails: users.flatMap((user) => (user.email ? [user.email] : [])),
-    logins: users.flatMap((user) => [user.login, user.userPrincipalName].filter(Boolean)),
-    shortLogins: users.flatMap((user) => {
-      const short = user.userPrincipalName.split('@')[0];
-      return short ? [short] : [];
-    }),
-  };
 }
 
 /**

@@ -1,10 +1,12 @@
 // One page of Entra users through map → match → plan → apply (and avatars): the step
 // full cycles and delta rounds share.
+import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
 import type { AppliedChange } from './apply.ts';
 import { applyChanges, reportOnly } from './apply.ts';
 import { syncAvatars } from './avatars.ts';
 import type { CycleContext, CycleJob, EntraUser } from './cycle.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
+import type { MatchRule } from './match-user.ts';
 import { type CycleClaims, planChanges } from './plan.ts';
 import type { WordPressUserIndex } from './user-index.ts';
 
@@ -13,6 +15,26 @@ export interface PageOutcome {
   unmapped: UnmappedUser[];
   applied: AppliedChange[];
   avatarsUploaded: number;
+}
+
+/**
+ * What a page's users may match in WordPress: by the job's rules, plus the logins and
+ * emails a create would collide with. Short logins cost a LIKE each, so only when asked.
+ */
+export function matchKeys(users: readonly DesiredUser[], rules: readonly MatchRule[]): UserLookupKeys {
+  return {
+    objectIds: users.map((user) => user.objectId),
+    emails: users.flatMap((user) => (user.email ? [user.email] : [])),
+    logins: users.flatMap((user) =>
+      rules.includes('username') ? [user.login, user.userPrincipalName].filter(Boolean) : [user.login],
+    ),
+    shortLogins: rules.includes('shortLogin')
+      ? users.flatMap((user) => {
+          const short = user.userPrincipalName.split('@')[0];
+          return short ? [short] : [];
+        })
+      : [],
+  };
 }
 
 export function mapPage(

@@ -113,6 +113,11 @@ export function planRemovals(
   return { changes: [...releases, ...changes], managedCount, limit, removalCount: removals.length, held };
 }
 
+/** Whether the removal rules look at this user at all: marked by the job, or in its domains. */
+export function inRemovalScope(user: WordPressUser, settings: RemovalSettings): boolean {
+  return jobsOf(user).includes(settings.jobName) || inDomainScope(user, settings.scope);
+}
+
 export function countManaged(users: Iterable<WordPressUser>, jobName: string): number {
   let count = 0;
   for (const user of users) if (jobsOf(user).includes(jobName)) count++;

@@ -22,7 +22,7 @@ import { BatchingUserWrites, batchLimit } from '../wordpress/batch-writes.ts';
 import { type CompanionInfo, checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import { WordPressClient } from '../wordpress/rest-client.ts';
 import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-account.ts';
-import { fetchUser, loadAllUsers } from '../wordpress/user-index.ts';
+import { countUsers, fetchUser, loadAllUsers, scanUsers } from '../wordpress/user-index.ts';
 import { lookupUsers } from '../wordpress/user-lookup.ts';
 import { RestUserWrites } from '../wordpress/user-writes.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
@@ -168,6 +168,8 @@ async function runOneJob(
           : 0;
       const writes = batchSize > 1 ? new BatchingUserWrites(client, batchSize) : new RestUserWrites(client);
       if (batchSize > 1) cycleJob.writeConcurrency = batchSize * job.limits.concurrency;
+      const indexLimit = options.env.ENTRA_WP_SYNC_FULL_INDEX_LIMIT;
+      if (indexLimit && /^\d+$/.test(indexLimit)) cycleJob.fullIndexLimit = Number(indexLimit);
       try {
         return await runCycle(cycleJob, {
           runId,
@@ -239,6 +241,8 @@ function siteUsersFor(client: WordPressClient, companion: CompanionInfo | undefi
       everyone ??= loadAllUsers(client, { compact: features.includes('user-index') });
       return everyone;
     },
+    count: () => countUsers(client, { compact: features.includes('user-index') }),
+    scan: (visit) => scanUsers(client, { compact: features.includes('user-index') }, visit),
     find: features.includes('user-lookup') ? (keys) => lookupUsers(client, keys, job) : undefined,
   };
 }

@@ -5,10 +5,13 @@ import { emailKey, loginKey } from './wordpress-normalise.ts';
 
 export class WordPressUserIndex {
   readonly #byId = new Map<number, WordPressUser>();
-  readonly #byObjectId = new Map<string, Set<number>>();
-  readonly #byEmail = new Map<string, Set<number>>();
-  readonly #byLogin = new Map<string, Set<number>>();
-  readonly #byShortLogin = new Map<string, Set<number>>();
+  // Almost every key names one user: a plain id, an array only when shared (a Set per
+  // key would cost ~100 MB on a 100,000-user site).
+  readonly #byObjectId = new Map<string, Ids>();
+  readonly #byEmail = new Map<string, Ids>();
+  readonly #byLogin = new Map<string, Ids>();
+  /** Built on first use: only jobs matching by shortLogin need it. */
+  #byShortLogin: Map<string, Ids> | undefined;
 
   constructor(users: Iterable<WordPressUser> = []) {
     for (const user of users) this.put(user);
@@ -34,7 +37,7 @@ export class WordPressUserIndex {
     if (objectId) add(this.#byObjectId, objectId.toLowerCase(), user.id);
     if (user.email) add(this.#byEmail, emailKey(user.email), user.id);
     add(this.#byLogin, loginKey(user.username), user.id);
-    add(this.#byShortLogin, shortLogin(user.username), user.id);
+    if (this.#byShortLogin) add(this.#byShortLogin, shortLogin(user.username), user.id);
   }
 
   remove(id: number): void {
@@ -45,7 +48,7 @@ export class WordPressUserIndex {
     if (objectId) drop(this.#byObjectId, objectId.toLowerCase(), id);
     if (user.email) drop(this.#byEmail, emailKey(user.email), id);
     drop(this.#byLogin, loginKey(user.username), id);
-    drop(this.#byShortLogin, shortLogin(user.username), id);
+    if (this.#byShortLogin) drop(this.#byShortLogin, shortLogin(user.username), id);
   }
 
   byObjectId(objectId: string): WordPressUser[] {
@@ -62,13 +65,17 @@ export class WordPressUserIndex {
 
   /** Users whose login, or the part of it before "@", equals `value` before its "@". */
   byShortLogin(value: string): WordPressUser[] {
+    if (!this.#byShortLogin) {
+      this.#byShortLogin = new Map();
+      for (const user of this.#byId.values()) add(this.#byShortLogin, shortLogin(user.username), user.id);
+    }
     return this.#lookup(this.#byShortLogin, shortLogin(value));
   }
 
-  #lookup(map: Map<string, Set<number>>, key: string): WordPressUser[] {
+  #lookup(map: Map<string, Ids>, key: string): WordPressUser[] {
     const ids = map.get(key);
-    if (!ids) return [];
-    return [...ids]
+    if (ids === undefined) return [];
+    return (typeof ids === 'number' ? [ids] : ids)
       .map((id) => this.#byId.get(id))
       .filter((user): user is WordPressUser => user !== undefined);
   }
@@ -88,18 +95,24 @@ function shortLogin(login: string): string {
   return loginKey(login).split('@')[0] ?? '';
 }
 
-function add(map: Map<string, Set<number>>, key: string, id: number): void {
-  let ids = map.get(key);
-  if (!ids) {
-    ids = new Set();
-    map.set(key, ids);
-  }
-  ids.add(id);
+type Ids = number | number[];
+
+function add(map: Map<string, Ids>, key: string, id: number): void {
+  const ids = map.get(key);
+  if (ids === undefined) map.set(key, id);
+  else if (typeof ids === 'number') {
+    if (ids !== id) map.set(key, [ids, id]);
+  } else if (!ids.includes(id)) ids.push(id);
 }
 
-function drop(map: Map<string, Set<number>>, key: string, id: number): void {
+function drop(map: Map<string, Ids>, key: string, id: number): void {
   const ids = map.get(key);
-  if (!ids) return;
-  ids.delete(id);
-  if (ids.size === 0) map.delete(key);
+  if (ids === undefined) return;
+  if (typeof ids === 'number') {
+    if (ids === id) map.delete(key);
+    return;
+  }
+  const rest = ids.filter((other) => other !== id);
+  if (rest.length === 0) map.delete(key);
+  else map.set(key, rest.length === 1 ? rest[0]! : rest);
 }

@@ -20,6 +20,20 @@ export async function loadAllUsers(
   client: WordPressClient,
   options: LoadUsersOptions = {},
 ): Promise<WordPressUser[]> {
+  // A user created while pages were read can shift ids across a page boundary.
+  const byId = new Map<number, WordPressUser>();
+  await scanUsers(client, options, (users) => {
+    for (const user of users) byId.set(user.id, user);
+  });
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+/** Every user, page by page (normalised), to `visit`; pages come in no particular order. */
+export async function scanUsers(
+  client: WordPressClient,
+  options: LoadUsersOptions,
+  visit: (users: WordPressUser[]) => void,
+): Promise<void> {
   const fetchPage = options.compact
     ? (page: number) =>
         client.request<WordPressUser[]>('GET', '/entra-wp-sync/v1/users', {
@@ -36,16 +50,29 @@ export async function loadAllUsers(
             _fields: userFields.join(','),
           },
         });
+  // Pages are normalised as they arrive so raw JSON never piles up (100,000 users).
+  const keep = (response: { data: WordPressUser[] }) => visit(response.data.map(normaliseUser));
   const first = await fetchPage(1);
   const totalPages = Number(first.headers['x-wp-totalpages'] ?? 1);
+  keep(first);
   const limit = pLimit(options.concurrency ?? 4);
-  const rest = await Promise.all(
-    Array.from({ length: Math.max(0, totalPages - 1) }, (_, index) => limit(() => fetchPage(index + 2))),
+  await Promise.all(
+    Array.from({ length: Math.max(0, totalPages - 1) }, (_, index) =>
+      limit(async () => keep(await fetchPage(index + 2))),
+    ),
   );
-  const users = [first, ...rest].flatMap((response) => response.data.map(normaliseUser));
-  // A user created while pages were read can shift ids across a page boundary.
-  const byId = new Map(users.map((user) => [user.id, user]));
-  return [...byId.values()];
+}
+
+/** How many users the site has (X-WP-Total of a one-user page). */
+export async function countUsers(client: WordPressClient, options: LoadUsersOptions = {}): Promise<number> {
+  const response = options.compact
+    ? await client.request<unknown[]>('GET', '/entra-wp-sync/v1/users', {
+        query: { per_page: 1, _fields: 'id' },
+      })
+    : await client.request<unknown[]>('GET', '/wp/v2/users', {
+        query: { context: 'edit', per_page: 1, _fields: 'id' },
+      });
+  return Number(response.headers['x-wp-total'] ?? response.data.length);
 }
 
 /** One user by id, or undefined when the site has none. */

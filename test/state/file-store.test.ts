@@ -31,6 +31,36 @@ describe('FileStateStore', () => {
     expect(await files.load('other')).toBeUndefined();
   });
 
+  it('appends seen users page by page, rewrites them for a new cycle, and refuses a short list', async () => {
+    const files = await store();
+    const checkpoint = newCheckpoint('staff', 'cycle-1', new Date());
+    checkpoint.seen.push('a', 'b');
+    await files.save(checkpoint);
+    checkpoint.seen.push('c');
+    await files.save(checkpoint);
+    expect(await readFile(files.seenPath('staff'), 'utf8')).toBe('a\nb\nc\n');
+    expect(JSON.parse(await readFile(files.checkpointPath('staff'), 'utf8'))).not.toHaveProperty('seen');
+    // Ids appended by a run killed before its checkpoint was saved are not counted.
+    await writeFile(files.seenPath('staff'), 'a\nb\nc\nd\n');
+    const reloaded = (await files.load('staff'))!;
+    expect(reloaded.seen).toEqual(['a', 'b', 'c']);
+    reloaded.seen.push('e');
+    await files.save(reloaded);
+    expect(await readFile(files.seenPath('staff'), 'utf8')).toBe('a\nb\nc\ne\n');
+
+    const next = newCheckpoint('staff', 'cycle-2', new Date());
+    next.seen.push('z');
+    await files.save(next);
+    expect(await readFile(files.seenPath('staff'), 'utf8')).toBe('z\n');
+
+    await writeFile(files.seenPath('staff'), '');
+    const error = await files.load('staff').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    expect(String((error as Error).message) + String((error as CorruptCheckpointError).hint ?? '')).toContain(
+      'state reset',
+    );
+  });
+
   it('refuses a damaged checkpoint with advice instead of starting over silently', async () => {
     const files = await store();
     await files.save(newCheckpoint('staff', 'cycle-1', new Date()));

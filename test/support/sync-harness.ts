@@ -64,6 +64,9 @@ export async function startSyncHarness(
     GITHUB_ACTIONS: '',
     // Tests follow the run page by page (the default is a line every 5 s at most).
     ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS: '0',
+    ...(process.env.ENTRA_WP_SYNC_FULL_INDEX_LIMIT
+      ? { ENTRA_WP_SYNC_FULL_INDEX_LIMIT: process.env.ENTRA_WP_SYNC_FULL_INDEX_LIMIT }
+      : {}),
     CI: '',
   };
   let runs = 0;

@@ -3,7 +3,7 @@
 import type { Mapping } from '../config/mapping.ts';
 import type { DesiredUser, ProfileField, UnmappedUser } from './desired-user.ts';
 import { evaluateMapping } from './evaluate-mapping.ts';
-import { isPlausibleEmail, toWordPressLogin } from './wordpress-normalise.ts';
+import { emailMaxLength, isPlausibleEmail, toWordPressLogin } from './wordpress-normalise.ts';
 
 export interface UserMapSettings {
   user_login: Mapping;
@@ -80,7 +80,13 @@ export function mapEntraUser(
   if (!isPlausibleEmail(email)) {
     return unmapped(
       'error',
-      `"${email}" is not a valid email address; fix it in Entra or map user_email to another attribute`,
+      `"${email}" is not an email address WordPress accepts (only ASCII letters, digits and a few symbols such as . _ + -); fix it in Entra or map user_email to another attribute`,
+    );
+  }
+  if (email.trim().length > emailMaxLength) {
+    return unmapped(
+      'error',
+      `the email "${email.trim()}" is longer than WordPress's ${emailMaxLength} characters; give the user a shorter mail in Entra or map user_email to another attribute`,
     );
   }
   const loginSource = evaluateMapping(settings.map.user_login, user);

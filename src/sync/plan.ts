@@ -6,7 +6,7 @@ import type { Change, ChangeSubject, CreateBody } from './change.ts';
 import { type DesiredUser, type ProfileField, profileFields, type UnmappedUser } from './desired-user.ts';
 import { type MatchRule, matchUser } from './match-user.ts';
 import { jobsOf, objectIdOf, type WordPressUserIndex } from './user-index.ts';
-import { emailKey, sanitizeTextField } from './wordpress-normalise.ts';
+import { displayNameMaxLength, emailKey, loginKey, storedNameField } from './wordpress-normalise.ts';
 
 export interface PlanSettings {
   jobName: string;
@@ -25,6 +25,8 @@ export interface PlanSettings {
 export class CycleClaims {
   readonly wordpressUsers = new Map<number, string>();
   readonly emails = new Map<string, string>();
+  /** Usernames of users planned for creation (josé@ and jose@ both become jose@). */
+  readonly logins = new Map<string, string>();
 }
 
 export interface PlanInput {
@@ -91,7 +93,16 @@ function planOne(desired: DesiredUser, input: PlanInput): Change {
       reason: `the email ${desired.email} already belongs to WordPress user #${emailTaken.id} ${emailTaken.username}, which the job's match rules do not link to this person; add "email" to match`,
     };
   }
+  const loginOwner = claims.logins.get(loginKey(desired.login));
+  if (loginOwner && loginOwner !== desired.objectId) {
+    return {
+      action: 'error',
+      subject,
+      reason: `the username ${desired.login} is also the username of Entra user ${loginOwner} (WordPress usernames drop accents and ignore case); WordPress needs a unique username per user — rename one of them in Entra or map user_login differently`,
+    };
+  }
   claims.emails.set(emailKey(desired.email), desired.objectId);
+  claims.logins.set(loginKey(desired.login), desired.objectId);
   if (!settings.create) {
     return { action: 'skipped', subject, reason: 'not in WordPress and actions.create is off' };
   }
@@ -107,7 +118,9 @@ function createBody(desired: DesiredUser, jobName: string): CreateBody {
   };
   for (const field of profileFields) {
     const value = desired.profile[field];
-    if (value !== undefined) body[field] = storedValue(field, value);
+    if (value === undefined) continue;
+    const stored = storedValue(field, value);
+    if (stored !== '' || !filledInByWordPress.has(field)) body[field] = stored;
   }
   return body;
 }
@@ -137,6 +150,7 @@ function planUpdate(
     const wanted = desired.profile[field];
     if (wanted === undefined) continue;
     const stored = storedValue(field, wanted);
+    if (stored === '' && filledInByWordPress.has(field)) continue;
     if (stored !== currentValue(user, field)) {
       patch[field] = stored;
       fields.push(field);
@@ -209,6 +223,12 @@ function markerMeta(objectId: string, jobs: string[]): Record<string, unknown> {
   return { [metaKeys.objectId]: objectId, [metaKeys.jobs]: jobs, [metaKeys.status]: 'active' };
 }
 
+/**
+ * WordPress stores the login (or the first and last name) for an empty display name or
+ * nickname; asking for "" again would be an update on every run.
+ */
+const filledInByWordPress: ReadonlySet<ProfileField> = new Set(['name', 'nickname']);
+
 /** The value WordPress will store for what we send, so later comparisons are stable. */
 function storedValue(field: ProfileField, value: string): string {
   switch (field) {
@@ -219,8 +239,10 @@ function storedValue(field: ProfileField, value: string): string {
     case 'locale':
       // Entra says en-US where WordPress says en_US.
       return value.trim().replace('-', '_');
+    case 'name':
+      return storedNameField(value, displayNameMaxLength);
     default:
-      return sanitizeTextField(value);
+      return storedNameField(value);
   }
 }
 

@@ -23,6 +23,36 @@ export function sanitizeTextField(value: string): string {
   return text.trim();
 }
 
+/**
+ * What WordPress stores for a name field (first/last/display name, nickname): the
+ * pre_user_* filters run wp_filter_kses and _wp_specialchars after sanitize_text_field,
+ * so "R&D" is stored as "R&amp;D" and a lone ">" as "&gt;". Comparing with the stored
+ * form keeps such names from being "changed" on every run.
+ */
+export function storedNameField(value: string, maxLength = Number.POSITIVE_INFINITY): string {
+  const text = sanitizeTextField(value);
+  let stored = encodeNameEntities(text);
+  if ([...stored].length <= maxLength) return stored;
+  // The display_name column holds 250 characters; WordPress 6.1 fails the whole request
+  // (a PHP fatal error) for a longer one, so cut it to what fits once encoded.
+  const characters = [...text];
+  for (let keep = Math.min(characters.length, maxLength); keep > 0; keep--) {
+    stored = encodeNameEntities(characters.slice(0, keep).join('').trimEnd());
+    if ([...stored].length <= maxLength) return stored;
+  }
+  return '';
+}
+
+/** WordPress's users.display_name column: varchar(250). */
+export const displayNameMaxLength = 250;
+
+function encodeNameEntities(text: string): string {
+  return text
+    .replace(/&(?!(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
 /** WordPress compares emails without regard to case; so do we. */
 export function emailKey(email: string): string {
   return email.trim().toLowerCase();
@@ -44,7 +74,10 @@ export function toWordPressLogin(candidate: string): LoginCheck {
   const login = removeAccents(candidate.trim()).replace(/\s+/g, ' ');
   if (login === '') return { ok: false, reason: 'the username would be empty' };
   if (login.length > 60) {
-    return { ok: false, reason: `the username "${login}" is longer than WordPress's 60 characters` };
+    return {
+      ok: false,
+      reason: `the username "${login}" is longer than WordPress's 60 characters; map user_login to a shorter attribute (for B2C users, for example identities[signInType=emailAddress].issuerAssignedId)`,
+    };
   }
   if (!allowedLoginCharacters.test(login)) {
     const bad = [...new Set(login.replace(/[a-z0-9 _.\-@]/gi, ''))].join(' ');
@@ -73,8 +106,22 @@ export function removeAccents(text: string): string {
     .replace(/Þ/g, 'TH');
 }
 
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** WordPress's users.user_email column: varchar(100). */
+export const emailMaxLength = 100;
 
+/**
+ * WordPress's is_email(): ASCII only, a local part of letters, digits and
+ * !#$%&'*+/=?^_`{|}~.-, and a domain of at least two labels of letters, digits and "-".
+ * An address it refuses would be turned away by the REST API with a vaguer message.
+ */
 export function isPlausibleEmail(value: string): boolean {
-  return emailPattern.test(value.trim());
+  const email = value.trim();
+  const at = email.indexOf('@', 1);
+  if (email.length < 6 || at < 0) return false;
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (!/^[a-zA-Z0-9!#$%&'*+/=?^_`{|}~.-]+$/.test(local)) return false;
+  if (/\.{2,}/.test(domain) || domain.startsWith('.') || domain.endsWith('.')) return false;
+  const labels = domain.split('.');
+  return labels.length >= 2 && labels.every((label) => /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i.test(label));
 }

@@ -74,6 +74,8 @@ export interface CycleContext {
   progress?: ProgressReporter | undefined;
   /** Needed for avatar uploads (media). */
   wordpress?: WordPressClient | undefined;
+  /** Called after each page, once its users are settled (the run keeps memory in check). */
+  afterPage?: (() => void) | undefined;
 }
 
 /** What the full listing and the delta round share: the run's state and bookkeeping. */
@@ -123,6 +125,7 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
       }
     },
     async pageDone(pageNumber) {
+      context.afterPage?.();
       run.checkpoint.updatedAt = now().toISOString();
       if (!context.dryRun) await context.store.save(run.checkpoint);
       context.progress?.update({

@@ -15,6 +15,7 @@ import { sendSummaryMail } from '../report/mail-sender.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
+import { trimHeap } from '../runtime/heap.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { WordPressStateStore } from '../state/wordpress-store.ts';
@@ -183,6 +184,7 @@ async function runOneJob(
           signal: options.signal,
           progress: options.progress,
           wordpress: client,
+          afterPage: trimHeap,
         });
       } catch (error) {
         if (!options.dryRun) await recordFailedRun(cycleStore, job.name, runId, started, {});

@@ -1,16 +1,15 @@
 // `check` tells an administrator what is wrong and how to fix it, one line per check.
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
+import { startWordPressProxy, type WordPressProxy } from '../support/wordpress-proxy.ts';
 
 let harness: SyncHarness | undefined;
-let proxy: Server | undefined;
+let proxy: WordPressProxy | undefined;
 
 afterEach(async () => {
   await harness?.stop();
-  await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
+  await proxy?.close();
   harness = undefined;
   proxy = undefined;
 });
@@ -84,35 +83,16 @@ describe('check', () => {
   it('says when the companion plugin is absent', async () => {
     harness = await startSyncHarness([]);
     // A site without the plugin answers its routes with rest_no_route.
-    const upstream = new URL(harness.site.url);
-    proxy = createServer((incoming, outgoing) => {
-      if ((incoming.url ?? '').includes('/entra-wp-sync/')) {
-        outgoing.writeHead(404, { 'content-type': 'application/json' });
-        outgoing.end(
-          JSON.stringify({ code: 'rest_no_route', message: 'No route was found', data: { status: 404 } }),
-        );
-        return;
-      }
-      incoming.pipe(
-        httpRequest(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            path: incoming.url,
-            method: incoming.method,
-            headers: incoming.headers,
-          },
-          (answer) => {
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(outgoing);
-          },
-        ),
-      );
+    proxy = await startWordPressProxy(harness.site.url, {
+      before: (request) =>
+        request.route.startsWith('/entra-wp-sync/')
+          ? {
+              status: 404,
+              body: { code: 'rest_no_route', message: 'No route was found', data: { status: 404 } },
+            }
+          : 'forward',
     });
-    await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
-    await harness.writeConfig({
-      wordpress: { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
-    });
+    await harness.writeConfig({ wordpress: { url: proxy.url } });
     const result = await check();
     expect(lineOf(result.stdout, 'companion plugin')).toMatch(/^FAIL .*not installed/);
   });

@@ -5,7 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import pRetry, { AbortError } from 'p-retry';
-import { ActionableError } from '../errors.ts';
+import { ActionableError, ExitCode } from '../errors.ts';
 import { type CloudEndpoints, graphScope } from './clouds.ts';
 
 export interface GraphCollectionPage<T> {
@@ -28,8 +28,8 @@ export class GraphRequestError extends ActionableError {
   readonly status: number;
   readonly code: string;
 
-  constructor(status: number, code: string, message: string, hint?: string) {
-    super(message, hint ? { hint } : {});
+  constructor(status: number, code: string, message: string, hint?: string, exitCode?: number) {
+    super(message, { ...(hint ? { hint } : {}), ...(exitCode === undefined ? {} : { exitCode }) });
     this.name = 'GraphRequestError';
     this.status = status;
     this.code = code;
@@ -217,6 +217,16 @@ export function translateGraphFailure(error: unknown, path: string): ActionableE
         'Check graph.cloud/endpoint: the token must be issued for the same Graph host.',
       );
     }
+    if (isRefusedQuery(error, path)) {
+      // The job's own query is wrong: a configuration problem (exit 2), fixed in jobs.yaml.
+      return new GraphRequestError(
+        400,
+        error.code ?? 'BadRequest',
+        `Graph refused the query of ${where} (${error.code}): ${error.message}`,
+        "Fix source.users.filter or source.users.search in jobs.yaml (OData strings go in single quotes, e.g. department eq 'Sales'); ne, not, endsWith and $search are advanced queries, which B2C tenants refuse (set source.count: false there). `entra-wp-sync check` tries the query without writing anything.",
+        ExitCode.usage,
+      );
+    }
     return new GraphRequestError(
       error.statusCode,
       error.code ?? 'GraphError',
@@ -243,6 +253,17 @@ export function translateGraphFailure(error: unknown, path: string): ActionableE
   return new ActionableError(
     `Graph request failed for ${describePath(path)}: ${firstLine(message)}`,
     hint ? { hint, cause: error } : { cause: error },
+  );
+}
+
+const queryErrorCodes = new Set(['BadRequest', 'Request_BadRequest', 'Request_UnsupportedQuery']);
+
+/** A 400 for a request that carried the job's $filter, $search or $count. */
+function isRefusedQuery(error: GraphError, path: string): boolean {
+  return (
+    error.statusCode === 400 &&
+    queryErrorCodes.has(error.code ?? '') &&
+    /[?&]\$(?:filter|search|count)=/.test(path)
   );
 }
 

@@ -3,7 +3,13 @@
 // that names the user, says why and what to do; the run goes on and a rerun writes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
-import { type SyncHarness, startSyncHarness, type WordPressRestUser } from '../support/sync-harness.ts';
+import {
+  type SyncHarness,
+  startSyncHarness,
+  testClientSecret,
+  type WordPressRestUser,
+} from '../support/sync-harness.ts';
+import { filesUnder, leaks, tokenLeaks } from './secret-scan.ts';
 
 type Row = Record<string, unknown>;
 
@@ -326,8 +332,8 @@ const cases: BadUserCase[] = [
 const controls = generateUsers(6, 613);
 
 let harness: SyncHarness;
-let first: { code: number | null; stderr: string; rows: Row[]; summary: string };
-let second: { code: number | null; stderr: string; rows: Row[] };
+let first: { code: number | null; stdout: string; stderr: string; rows: Row[]; summary: string };
+let second: { code: number | null; stdout: string; stderr: string; rows: Row[] };
 let synced: WordPressRestUser[];
 let countAfterFirst: number;
 
@@ -412,5 +418,25 @@ describe('bad users: the run as a whole', () => {
     expect(await harness.wordpressUsers()).toHaveLength(countAfterFirst);
     const objectIds = synced.map((user) => user.meta.entra_wp_sync_object_id);
     expect(new Set(objectIds).size).toBe(objectIds.length);
+  });
+
+  it('leaves no secret or token in its logs, reports or checkpoints', async () => {
+    const outputs = [
+      ...[first, second].flatMap((run, index) => [
+        { where: `run ${index + 1} stdout`, text: run.stdout },
+        { where: `run ${index + 1} stderr`, text: run.stderr },
+      ]),
+      ...(await filesUnder(harness.directory)),
+    ];
+    expect(outputs.length).toBeGreaterThan(5);
+    expect(leaks(outputs, { name: 'client secret', values: [testClientSecret] })).toEqual([]);
+    const appPassword = harness.site.appPassword;
+    expect(
+      leaks(outputs, {
+        name: 'application password',
+        values: [appPassword, appPassword.replaceAll(' ', '')],
+      }),
+    ).toEqual([]);
+    expect(tokenLeaks(outputs)).toEqual([]);
   });
 });

@@ -46,24 +46,30 @@ function isReliabilitySuite(relativeModuleId: string): boolean {
   return path.startsWith(suitesDirectory) && path.endsWith('.test.ts');
 }
 
-/** One section per describe that holds tests; tests outside any describe go under the file's name. */
+/**
+ * One section per describe that holds tests; tests outside any describe go under the file's
+ * name. A failed beforeAll/afterAll (or a file that does not load) is a FAILED row of its own,
+ * since the cases it stopped are only "not run".
+ */
 function sectionsOf(module: TestModule): Section[] {
   const file = module.relativeModuleId.replaceAll('\\', '/');
   const sections: Section[] = [];
   const visit = (title: string, parent: TestModule | TestSuite) => {
-    const cases = [...parent.children.tests()].map((test) => ({ name: test.name, result: resultOf(test) }));
+    const cases: Section['cases'] = [...parent.children.tests()].map((test) => ({
+      name: test.name,
+      result: resultOf(test),
+    }));
+    if (parent.errors().length > 0) {
+      cases.push({
+        name:
+          parent.type === 'module' ? '(the file loads, sets up and tears down)' : '(set-up and tear-down)',
+        result: 'FAILED',
+      });
+    }
     if (cases.length > 0) sections.push({ title, file, cases });
     for (const suite of parent.children.suites()) visit(suite.fullName, suite);
   };
   visit(file.slice(suitesDirectory.length).replace(/\.test\.ts$/, ''), module);
-  const loadErrors = module.errors();
-  if (loadErrors.length > 0) {
-    sections.push({
-      title: `${file} did not load`,
-      file,
-      cases: [{ name: 'the file loads', result: 'FAILED' }],
-    });
-  }
   return sections;
 }
 

@@ -86,7 +86,27 @@ export function parseConfigText(
       }),
     );
   }
-  return { file: fileName, directory, jobs: resolveJobs(parsed.data, directory) };
+  const jobs = resolveJobs(parsed.data, directory);
+  for (const [index, job] of jobs.entries()) {
+    const written: Record<string, string> = {};
+    for (const key of runTimeCheckedKeys(job)) {
+      const path = ['jobs', index, ...key];
+      if (!doc.hasIn(path)) continue;
+      const { line, column } = positionOf(doc, lineCounter, path);
+      written[formatKeyPath(key)] = `${fileName}:${line}:${column} ${formatKeyPath(path)}`;
+    }
+    job.writtenAt = written;
+  }
+  return { file: fileName, directory, jobs };
+}
+
+/** Settings only the site can check (roles it has), so their errors come at run time. */
+function runTimeCheckedKeys(job: ResolvedJob): Array<Array<string | number>> {
+  return [
+    ['roles', 'default'],
+    ['roles', 'guestRole'],
+    ...job.roles.rules.map((_, index) => ['roles', 'rules', index, 'role']),
+  ];
 }
 
 /** The jobs to run: all of them, or those named with --job (an unknown name is a usage error). */

@@ -60,6 +60,11 @@ export type ResolvedJob = {
   safety: { maxDeletes: MaxDeletes };
   /** maxRuntime is in seconds. */
   limits: { pageSize: number; concurrency: number; maxRuntime?: number };
+  /**
+   * Where settings checked only at run time are written, for their messages: "roles.default" →
+   * "jobs.yaml:14:16 jobs[0].roles.default". Only keys written in the file are here.
+   */
+  writtenAt?: Record<string, string>;
 };
 
 export type LoadedConfig = {

@@ -33,26 +33,31 @@ export function checkMappedRoles(
       rules: Array<{ role: string }>;
       allowPrivileged: boolean;
     };
+    writtenAt?: Record<string, string> | undefined;
   },
   info: CompanionInfo,
 ): void {
-  const mapped = new Set([
-    job.roles.default,
-    job.roles.guestRole,
-    ...job.roles.rules.map((rule) => rule.role),
-  ]);
-  for (const slug of mapped) {
+  const mapped: Array<[key: string, slug: string | undefined]> = [
+    ['roles.default', job.roles.default],
+    ['roles.guestRole', job.roles.guestRole],
+    ...job.roles.rules.map((rule, index): [string, string] => [`roles.rules[${index}].role`, rule.role]),
+  ];
+  for (const [key, slug] of mapped) {
     if (!slug) continue;
+    // "jobs.yaml:14:16 jobs[0].roles.default: …" when the role is written in the file.
+    const where = job.writtenAt?.[key];
+    const about = (problem: string) =>
+      where ? `${where}: ${problem} (job "${job.name}").` : `Job "${job.name}": ${problem}.`;
     const role = info.roles.find((candidate) => candidate.slug === slug);
     if (!role) {
-      throw new ActionableError(`Job "${job.name}": the site has no role "${slug}".`, {
+      throw new ActionableError(about(`the site has no role "${slug}"`), {
         exitCode: ExitCode.usage,
         hint: `Roles on the site: ${info.roles.map((candidate) => candidate.slug).join(', ')}.`,
       });
     }
     if (role.privileged && !job.roles.allowPrivileged) {
       throw new ActionableError(
-        `Job "${job.name}": role "${slug}" can manage options or promote users on this site; the sync will not grant it.`,
+        about(`role "${slug}" can manage options or promote users on this site; the sync will not grant it`),
         { exitCode: ExitCode.usage, hint: 'Set roles.allowPrivileged: true if you really mean it.' },
       );
     }

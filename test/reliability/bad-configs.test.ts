@@ -3,6 +3,7 @@
 // message that says where (file:line:column, when the problem is in the file) and what
 // to do, and nothing is written to WordPress, however far the run got before noticing.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateUsers } from '../fixtures/fake-graph/index.ts';
@@ -90,13 +91,6 @@ const cases: BadConfigCase[] = [
   },
   // Types and values
   {
-    name: 'a string where true or false belongs',
-    yaml: withJobKeys('    actions:\n      create: "yes please"\n'),
-    at: '16:15',
-    message: /jobs\[0\]\.actions\.create: must be true or false \(got "yes please"\)/,
-    hint: fixTheFile,
-  },
-  {
     name: 'a word where a number belongs',
     yaml: withJobKeys('    limits:\n      pageSize: lots\n'),
     at: '16:17',
@@ -123,13 +117,6 @@ const cases: BadConfigCase[] = [
     yaml: withJobKeys('    safety:\n      maxDeletes: -3\n'),
     at: '16:19',
     message: /jobs\[0\]\.safety\.maxDeletes: /,
-    hint: fixTheFile,
-  },
-  {
-    name: 'a run time that is not a duration',
-    yaml: withJobKeys('    limits:\n      maxRuntime: soon\n'),
-    at: '16:19',
-    message: /jobs\[0\]\.limits\.maxRuntime: must be a duration like 90s, 30m or 2h/,
     hint: fixTheFile,
   },
   {
@@ -162,13 +149,6 @@ const cases: BadConfigCase[] = [
     hint: /hint: Set the variable in the environment, or give a default with \$\{NAME:-default\}/,
   },
   {
-    name: 'a variable reference that is never closed',
-    yaml: replacing('username: admin', 'username: ${WP_USER'),
-    at: '8:13',
-    message: /wordpress\.username: "\$\{" is not closed by "\}"/,
-    hint: /hint: Set the variable in the environment/,
-  },
-  {
     name: 'no Entra credential in the environment',
     yaml: (base) => base,
     env: { AZURE_CLIENT_SECRET: undefined },
@@ -181,14 +161,6 @@ const cases: BadConfigCase[] = [
     env: { WORDPRESS_APP_PASSWORD: undefined },
     message: /Job "staff": WORDPRESS_APP_PASSWORD is not set/,
     hint: /hint: Put the WordPress application password of "admin" in the WORDPRESS_APP_PASSWORD environment variable/,
-  },
-  {
-    name: 'an application password variable name that cannot be one',
-    yaml: replacing('username: admin', 'username: admin\n  applicationPasswordEnv: wp-password'),
-    at: '9:27',
-    message:
-      /wordpress\.applicationPasswordEnv: must be an environment variable name like WORDPRESS_APP_PASSWORD/,
-    hint: fixTheFile,
   },
   // Addresses and identifiers
   {
@@ -212,20 +184,7 @@ const cases: BadConfigCase[] = [
     message: /graph\.tenantId: must be a tenant ID \(GUID\) or a verified domain/,
     hint: fixTheFile,
   },
-  {
-    name: 'a client ID that is not a GUID',
-    yaml: replacing(testClientId, 'entra-wp-sync'),
-    at: '3:13',
-    message: /graph\.clientId: must be the application \(client\) ID, a GUID/,
-    hint: fixTheFile,
-  },
   // Queries
-  {
-    name: 'a $filter Graph cannot parse',
-    yaml: replacing('users: {}', `users:\n        filter: "startswith(displayName,'A'"`),
-    message: /Graph refused the query of GET \/users \(BadRequest\): Invalid filter clause/,
-    hint: /hint: Fix source\.users\.filter or source\.users\.search in jobs\.yaml/,
-  },
   {
     name: 'a $filter with an unquoted string',
     yaml: replacing('users: {}', 'users:\n        filter: department eq Sales'),
@@ -257,8 +216,16 @@ const cases: BadConfigCase[] = [
   {
     name: 'a role the site does not have',
     yaml: withJobKeys('    roles:\n      default: staf\n'),
-    message: /Job "staff": the site has no role "staf"/,
+    at: '16:16',
+    message: /jobs\[0\]\.roles\.default: the site has no role "staf" \(job "staff"\)/,
     hint: /hint: Roles on the site: administrator, editor, author, contributor, subscriber/,
+  },
+  {
+    name: 'a misspelt role in a group rule',
+    yaml: withJobKeys('    roles:\n      rules:\n        - group: Editors\n          role: editr\n'),
+    at: '18:17',
+    message: /jobs\[0\]\.roles\.rules\[0\]\.role: the site has no role "editr"/,
+    hint: /hint: Roles on the site: administrator, editor/,
   },
   {
     name: 'administrator in a rule without allowPrivileged',
@@ -272,7 +239,9 @@ const cases: BadConfigCase[] = [
   {
     name: 'a site role that can promote users, without allowPrivileged',
     yaml: withJobKeys('    roles:\n      default: people_manager\n'),
-    message: /Job "staff": role "people_manager" can manage options or promote users on this site/,
+    at: '16:16',
+    message:
+      /jobs\[0\]\.roles\.default: role "people_manager" can manage options or promote users on this site/,
     hint: /hint: Set roles\.allowPrivileged: true if you really mean it/,
   },
   {
@@ -282,13 +251,6 @@ const cases: BadConfigCase[] = [
     hint: /hint: Name the login or user ID of an existing account/,
   },
   // Jobs
-  {
-    name: 'a job name with capitals and a space',
-    yaml: replacing('name: staff', 'name: Staff Sync'),
-    at: '12:11',
-    message: /jobs\[0\]\.name: must be 1–63 characters: lower-case letters, digits, "-" and "_"/,
-    hint: fixTheFile,
-  },
   {
     name: 'a job name that would climb out of the state directory',
     yaml: replacing('name: staff', 'name: ../../etc/passwd'),
@@ -309,13 +271,6 @@ const cases: BadConfigCase[] = [
     args: ['--job', 'staf'],
     message: /no job named "staf" in .*jobs\.yaml; available jobs: staff/,
     hint: /hint: Did you mean --job staff\?/,
-  },
-  {
-    name: 'an empty list of jobs',
-    yaml: replacing(/jobs:[\s\S]*$/, 'jobs: []\n'),
-    at: '11:1',
-    message: /jobs: needs at least 1 entry/,
-    hint: fixTheFile,
   },
   {
     name: 'an empty file',
@@ -373,6 +328,8 @@ async function runCase(item: BadConfigCase, index: number): Promise<void> {
   // An unset variable is passed empty: the child also inherits this process's environment.
   const env = {
     ...harness.env,
+    // Dozens of CLI starts: V8's compile cache makes each a third cheaper.
+    NODE_COMPILE_CACHE: join(tmpdir(), 'entra-wp-sync-test-compile-cache'),
     ...Object.fromEntries(Object.entries(item.env ?? {}).map(([k, v]) => [k, v ?? ''])),
   };
   const result = await runCliProcess(
@@ -397,7 +354,7 @@ beforeAll(async () => {
       for (let next = queue.shift(); next; next = queue.shift()) await next();
     }),
   );
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await harness?.stop();

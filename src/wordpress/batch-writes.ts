@@ -104,13 +104,14 @@ export class BatchingUserWrites implements UserWrites {
       });
       answer = response.data;
     } catch (error) {
-      for (const item of items) item.reject(error);
+      for (const item of items) this.#failed(item, error);
       return;
     }
     items.forEach((item, index) => {
       const result = answer.responses?.[index];
       if (!result) {
-        item.reject(
+        this.#failed(
+          item,
           new WordPressRequestError('WordPress answered the batch without this request.', {
             status: 0,
             code: 'batch_missing_item',
@@ -120,7 +121,8 @@ export class BatchingUserWrites implements UserWrites {
       } else if (result.status < 400) {
         item.resolve(result.body);
       } else {
-        item.reject(
+        this.#failed(
+          item,
           httpFailure(
             result.status,
             result.body,
@@ -131,6 +133,26 @@ export class BatchingUserWrites implements UserWrites {
         );
       }
     });
+  }
+
+  /**
+   * A create that may have landed goes back to its caller, which looks it up before
+   * trying again. Updates and deletes can be sent twice safely: after an outage each is
+   * sent again on its own, with the client's retries (SPEC §4.5).
+   */
+  #failed(item: PendingItem, error: unknown): void {
+    const create = item.method === 'POST' && !/^\/wp\/v2\/users\/\d+/.test(item.path);
+    if (create || !(error instanceof WordPressRequestError && error.transient)) {
+      item.reject(error);
+      return;
+    }
+    const [route, query] = item.path.split('?');
+    this.#client
+      .request(item.method, route!, {
+        query: Object.fromEntries(new URLSearchParams(query ?? '')),
+        ...(item.body ? { body: item.body } : {}),
+      })
+      .then((response) => item.resolve(response.data), item.reject);
   }
 }
 

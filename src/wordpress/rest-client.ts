@@ -92,7 +92,7 @@ export class WordPressClient {
     for (const style of ['pretty', 'plain'] as const) {
       this.#routeStyle = style;
       const url = this.routeUrl(route, query);
-      const response = await this.#raw('GET', url, undefined, true);
+      const response = await this.#getThroughOutages(url);
       if (isRestAnswer(response.data)) {
         if (response.status >= 400)
           throw httpFailure(response.status, response.data, 'GET', url, this.username);
@@ -102,6 +102,29 @@ export class WordPressClient {
     throw new ActionableError(`No WordPress REST API answers at ${this.siteUrl}.`, {
       hint: 'Check wordpress.url (the site address, not /wp-admin), and that no security plugin disables the REST API.',
     });
+  }
+
+  /**
+   * A GET whose outages (a reset, 429, 5xx) are retried like any request's: a proxy's 502
+   * on the first request says nothing about where the REST API lives.
+   */
+  async #getThroughOutages(url: string): Promise<WordPressResponse<unknown>> {
+    for (let attempt = 0; ; attempt++) {
+      let response: WordPressResponse<unknown>;
+      try {
+        response = await this.#raw('GET', url, undefined, true);
+      } catch (error) {
+        if (!(error instanceof WordPressRequestError && error.transient) || attempt >= this.#retries)
+          throw error;
+        await sleep(this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()));
+        continue;
+      }
+      const outage = response.status === 429 || response.status >= 500;
+      if (!outage || attempt >= this.#retries) return response;
+      await sleep(
+        retryAfterMs(response.headers) ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()),
+      );
+    }
   }
 
   routeUrl(route: string, query?: RequestOptions['query']): string {

@@ -100,9 +100,11 @@ export function parseConfigText(
   return { file: fileName, directory, jobs };
 }
 
-/** Settings only the site can check (roles it has), so their errors come at run time. */
+/** Settings only Graph or the site can check (the query, roles), so their errors come at run time. */
 function runTimeCheckedKeys(job: ResolvedJob): Array<Array<string | number>> {
   return [
+    ['source', 'users', 'filter'],
+    ['source', 'users', 'search'],
     ['roles', 'default'],
     ['roles', 'guestRole'],
     ...job.roles.rules.map((_, index) => ['roles', 'rules', index, 'role']),

@@ -61,8 +61,9 @@ export type ResolvedJob = {
   /** maxRuntime is in seconds. */
   limits: { pageSize: number; concurrency: number; maxRuntime?: number };
   /**
-   * Where settings checked only at run time are written, for their messages: "roles.default" →
-   * "jobs.yaml:14:16 jobs[0].roles.default". Only keys written in the file are here.
+   * Where settings checked only at run time (the query, roles) are written, for their
+   * messages: "roles.default" → "jobs.yaml:14:16 jobs[0].roles.default". Only keys written
+   * in the file are here.
    */
   writtenAt?: Record<string, string>;
 };

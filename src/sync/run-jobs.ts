@@ -8,7 +8,7 @@ import type { LoadedConfig, ResolvedJob } from '../config/resolve.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { resolveCloudEndpoints } from '../graph/clouds.ts';
 import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
-import { GraphApi } from '../graph/graph-api.ts';
+import { GraphApi, GraphRequestError } from '../graph/graph-api.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProgressReporter } from '../log/progress.ts';
 import { sendSummaryMail } from '../report/mail-sender.ts';
@@ -193,12 +193,25 @@ async function runOneJob(
     } finally {
       await lock?.release();
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = locateRefusedQuery(job, caught);
     logger.error(`${job.name}: ${describeError(error)}`, { job: job.name, event: 'failed' });
     return failedSummary(job, runId, options.dryRun, started, error);
   } finally {
     await client?.close();
   }
+}
+
+/** A query Graph refuses is the job's filter or search: the message says where it is written. */
+function locateRefusedQuery(job: ResolvedJob, error: unknown): unknown {
+  if (!(error instanceof GraphRequestError) || error.exitCode !== ExitCode.usage) return error;
+  const where = job.writtenAt?.['source.users.filter'] ?? job.writtenAt?.['source.users.search'];
+  if (!where) return error;
+  return new ActionableError(`${where}: ${error.message}`, {
+    ...(error.hint ? { hint: error.hint } : {}),
+    exitCode: error.exitCode,
+    cause: error,
+  });
 }
 
 export function graphApiFor(job: ResolvedJob, env: NodeJS.ProcessEnv): GraphApi {

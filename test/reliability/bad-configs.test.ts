@@ -188,7 +188,9 @@ const cases: BadConfigCase[] = [
   {
     name: 'a $filter with an unquoted string',
     yaml: replacing('users: {}', 'users:\n        filter: department eq Sales'),
-    message: /Graph refused the query of GET \/users \(BadRequest\): .*Sales/,
+    at: '15:17',
+    message:
+      /jobs\[0\]\.source\.users\.filter: Graph refused the query of GET \/users \(BadRequest\): .*Sales/,
     hint: /single quotes, e\.g\. department eq 'Sales'/,
   },
   {

@@ -8,8 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type CliResult, runCliProcess } from '../support/cli-process.ts';
-import { type SyncHarness, startSyncHarness, testClientId, testTenantId } from '../support/sync-harness.ts';
+import {
+  type SyncHarness,
+  startSyncHarness,
+  testClientId,
+  testClientSecret,
+  testTenantId,
+} from '../support/sync-harness.ts';
 import { runPhpOnSite } from '../support/wordpress-site.ts';
+import { filesUnder, leaks, tokenLeaks } from './secret-scan.ts';
 
 interface BadConfigCase {
   /** The test name: what is wrong. */
@@ -383,6 +390,21 @@ describe('bad configs: broken jobs.yaml and environments', () => {
 });
 
 describe('bad configs: the site afterwards', () => {
+  it('has no secret or token in any message, report or state file of the refused runs', async () => {
+    const outputs = [
+      ...[...results].flatMap(([name, result]) => [
+        { where: `${name}: stdout`, text: result.stdout },
+        { where: `${name}: stderr`, text: result.stderr },
+      ]),
+      ...(await filesUnder(harness.directory)),
+    ];
+    expect(leaks(outputs, { name: 'client secret', values: [testClientSecret] })).toEqual([]);
+    const appPassword = harness.site.appPassword;
+    const secret = { name: 'application password', values: [appPassword, appPassword.replaceAll(' ', '')] };
+    expect(leaks(outputs, secret)).toEqual([]);
+    expect(tokenLeaks(outputs)).toEqual([]);
+  });
+
   it('has nothing written by any of the refused runs: no users, meta, checkpoints or locks', async () => {
     expect(await siteFingerprint()).toBe(before);
   });

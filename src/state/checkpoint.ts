@@ -72,16 +72,54 @@ export function newCheckpoint(job: string, cycleId: string, now: Date): Checkpoi
   };
 }
 
+/**
+ * Whether a loaded value has the checkpoint's shape, field by field: a damaged file must
+ * be refused before the run writes anything, not fail halfway through it (a null
+ * `counters` once did, after a page of writes).
+ */
 export function isCheckpoint(value: unknown): value is Checkpoint {
-  if (typeof value !== 'object' || value === null) return false;
-  const c = value as Partial<Checkpoint>;
+  if (!isRecord(value)) return false;
+  const c = value as Record<keyof Checkpoint, unknown>;
   return (
     c.version === 1 &&
     typeof c.job === 'string' &&
     typeof c.cycleId === 'string' &&
-    typeof c.pagesDone === 'number' &&
-    Array.isArray(c.seen) &&
-    typeof c.counters === 'object' &&
-    (c.nextLink === undefined || typeof c.nextLink === 'string')
+    isCount(c.pagesDone) &&
+    isStringList(c.seen) &&
+    isRecordLike(c.counters) &&
+    Object.values(c.counters).every((count) => typeof count === 'number') &&
+    optional(c.nextLink, isString) &&
+    optional(c.listingIndex, isCount) &&
+    optional(c.listingDone, (flag) => typeof flag === 'boolean') &&
+    optional(c.totalCount, (total) => typeof total === 'number') &&
+    optional(c.readErrors, isCount) &&
+    optional(c.history, Array.isArray) &&
+    optional(c.deltaLink, isString) &&
+    optional(c.nextDeltaLink, isString) &&
+    optional(c.listingSource, isString) &&
+    optional(c.mode, (mode) => mode === 'full' || mode === 'delta') &&
+    optional(c.gone, isStringList) &&
+    optional(c.recheck, isStringList) &&
+    optional(c.roleMembers, (members) => isRecordLike(members) && Object.values(members).every(isStringList))
   );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** PHP hands an empty JSON object back as [] (the WordPress state backend). */
+function isRecordLike(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) || (Array.isArray(value) && value.length === 0);
+}
+
+const isString = (value: unknown): boolean => typeof value === 'string';
+const isCount = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 0;
+
+function isStringList(value: unknown): boolean {
+  return Array.isArray(value) && value.every(isString);
+}
+
+function optional(value: unknown, check: (value: unknown) => boolean): boolean {
+  return value === undefined || check(value);
 }

@@ -33,6 +33,9 @@ export class WordPressStateStore implements StateStore {
     if (!isCheckpoint(checkpoint) || checkpoint.job !== job) {
       throw new CorruptCheckpointError(job, this.description, 'unexpected content');
     }
+    // PHP stores an empty object as []; counters added to an array would not be saved.
+    if (Array.isArray(checkpoint.counters)) checkpoint.counters = {};
+    if (Array.isArray(checkpoint.roleMembers)) checkpoint.roleMembers = {};
     return checkpoint;
   }
 

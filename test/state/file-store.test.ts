@@ -71,6 +71,28 @@ describe('FileStateStore', () => {
     expect((error as CorruptCheckpointError).hint).toContain('state reset --job staff');
   });
 
+  it.each([
+    ['counters null', { counters: null }],
+    ['counters a list of numbers', { counters: [1, 2] }],
+    ['pagesDone as text', { pagesDone: '3' }],
+    ['a negative pagesDone', { pagesDone: -1 }],
+    ['listingDone as text', { listingDone: 'yes' }],
+    ['an unknown mode', { mode: 'partial' }],
+    ['history that is not a list', { history: 'x' }],
+    ['a version from the future', { version: 2 }],
+  ])('refuses a checkpoint with %s before anything runs on it', async (_what, damage) => {
+    const files = await store();
+    await files.save(newCheckpoint('staff', 'cycle-1', new Date()));
+    const saved = JSON.parse(await readFile(files.checkpointPath('staff'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    await writeFile(files.checkpointPath('staff'), JSON.stringify({ ...saved, ...damage }));
+    const error = await files.load('staff').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    expect((error as CorruptCheckpointError).message).toContain(files.checkpointPath('staff'));
+  });
+
   it('lets only one live run hold a job, and takes over the lock of a dead one', async () => {
     const files = await store();
     const lock = await files.lock('staff', owner(process.pid));

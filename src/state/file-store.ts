@@ -87,7 +87,10 @@ export class FileStateStore implements StateStore {
     return ids.slice(0, count);
   }
 
-  /** Appends the ids seen since the last save; a new cycle (or a reload) rewrites the file. */
+  /**
+   * Appends the ids seen since the last save; a new cycle (or a reload) writes the file
+   * afresh, aside and renamed, so that a crash leaves the old list or the new one.
+   */
   async #saveSeen(checkpoint: Checkpoint): Promise<void> {
     const path = this.seenPath(checkpoint.job);
     const written = this.#seenWritten.get(checkpoint.job);
@@ -97,12 +100,15 @@ export class FileStateStore implements StateStore {
       written.count <= checkpoint.seen.length;
     const ids = appending ? checkpoint.seen.slice(written.count) : checkpoint.seen;
     const text = ids.length > 0 ? `${ids.join('\n')}\n` : '';
-    const handle = await open(path, appending ? 'a' : 'w', 0o600);
-    try {
-      if (text) await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    if (!appending) await writeAtomically(path, text);
+    else if (text) {
+      const handle = await open(path, 'a', 0o600);
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
     this.#seenWritten.set(checkpoint.job, {
       cycleId: checkpoint.cycleId,
@@ -114,18 +120,18 @@ export class FileStateStore implements StateStore {
   async save(checkpoint: Checkpoint): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     const path = this.checkpointPath(checkpoint.job);
-    const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    const { seen, ...rest } = checkpoint;
+    const text = JSON.stringify({ ...rest, seenCount: seen.length });
+    if (seen.length === 0) {
+      // Any side file satisfies a checkpoint that counts no seen users: it goes first, so
+      // that a crash in between leaves the old checkpoint with its list, or the new one.
+      await writeAtomically(path, text);
+      await this.#saveSeen(checkpoint);
+      return;
+    }
     // The ids first: a checkpoint never counts more seen users than the side file holds.
     await this.#saveSeen(checkpoint);
-    const { seen, ...rest } = checkpoint;
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify({ ...rest, seenCount: seen.length }));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
+    await writeAtomically(path, text);
   }
 
   async clear(job: string): Promise<void> {
@@ -157,6 +163,19 @@ export class FileStateStore implements StateStore {
     }
     throw new JobAlreadyRunningError(job, 'another run took the lock at the same moment', path);
   }
+}
+
+/** Writes a file aside, flushes it and renames it over `path`: all of it or none. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
 }
 
 async function readLockOwner(path: string): Promise<LockOwner | undefined> {

@@ -48,8 +48,10 @@ export interface WordPressProxyOptions {
   faultTiming?: 'before' | 'after' | 'either';
   /** Which requests random faults may hit (default: all). */
   faultable?: (request: ProxiedRequest) => boolean;
-  before?: (request: ProxiedRequest) => BeforeVerdict | undefined;
-  after?: (request: ProxiedRequest, upstreamStatus: number) => AfterVerdict | undefined;
+  /** May hold the request (return a promise) while the test changes the world behind the proxy. */
+  before?: (request: ProxiedRequest) => BeforeVerdict | undefined | Promise<BeforeVerdict | undefined>;
+  /** Sees WordPress's answer (status and body as text) before the client does. */
+  after?: (request: ProxiedRequest, upstreamStatus: number, body: string) => AfterVerdict | undefined;
 }
 
 export interface WordPressProxy {
@@ -58,6 +60,11 @@ export interface WordPressProxy {
   count(filter?: (request: ProxiedRequest) => boolean): number;
   /** Random faults injected so far. */
   faults(): { status502: number; resets: number };
+  /**
+   * Resolves once no request is in flight: WordPress has finished whatever it was sent,
+   * even for a client that is gone (a killed sync's last writes still land).
+   */
+  settled(): Promise<void>;
   /** Changes the random fault rates from now on (e.g. 0 to stop them). */
   setRates(rates: { rate502?: number; rateReset?: number }): void;
   close(): Promise<void>;
@@ -104,8 +111,17 @@ export async function startWordPressProxy(
     return undefined;
   };
 
+  let inFlight = 0;
+  let whenSettled: Array<() => void> = [];
   const server = createServer((incoming, outgoing) => {
-    void handle(incoming, outgoing).catch(() => outgoing.socket?.destroy());
+    inFlight++;
+    void handle(incoming, outgoing)
+      .catch(() => outgoing.socket?.destroy())
+      .finally(() => {
+        if (--inFlight > 0) return;
+        for (const resolve of whenSettled) resolve();
+        whenSettled = [];
+      });
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -142,7 +158,7 @@ export async function startWordPressProxy(
     const fault = randomFault(request);
     if (fault) request.fault = fault;
 
-    const verdict = options.before?.(request) ?? 'forward';
+    const verdict = (await options.before?.(request)) ?? 'forward';
     if (verdict === 'reset') return reset();
     if (verdict !== 'forward') return answer(verdict);
     if (fault?.timing === 'before') {
@@ -156,7 +172,7 @@ export async function startWordPressProxy(
     const reply = await forward(upstream, incoming, body).catch(() => undefined);
     if (!reply) return reset();
     request.upstreamStatus = reply.status;
-    const after = options.after?.(request, reply.status) ?? 'relay';
+    const after = options.after?.(request, reply.status, reply.body.toString('utf8')) ?? 'relay';
     if (after === 'reset') return reset();
     if (after !== 'relay') return answer(after);
     if (fault?.timing === 'after') {
@@ -177,6 +193,8 @@ export async function startWordPressProxy(
     requests,
     count: (filter) => (filter ? requests.filter(filter).length : requests.length),
     faults: () => ({ status502, resets }),
+    settled: () =>
+      inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenSettled.push(resolve)),
     setRates(rates) {
       rate502 = rates.rate502 ?? rate502;
       rateReset = rates.rateReset ?? rateReset;
@@ -237,6 +255,8 @@ function readBody(stream: IncomingMessage): Promise<Buffer> {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
+    // A client killed mid-request never ends its body.
+    stream.on('close', () => reject(new Error('connection closed before the body ended')));
   });
 }
 

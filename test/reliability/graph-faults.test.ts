@@ -2,6 +2,7 @@
 // and a flaky token endpoint on the Graph side; whatever Graph does, WordPress must end
 // exactly as a clean run leaves it.
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
@@ -46,6 +47,8 @@ async function expectCleanRunState(): Promise<void> {
 
 beforeAll(async () => {
   harness = await startSyncHarness(people);
+  // Node's compile cache makes each CLI start about twice as quick.
+  harness.env.NODE_COMPILE_CACHE = join(tmpdir(), 'entra-wp-sync-compile-cache');
   harness.graph.tenant.addGroup({ id: 'g-editors', displayName: 'Intranet Editors', members: editors });
   await harness.writeConfig(job);
   const clean = await harness.runJobs();

@@ -6,6 +6,7 @@
 // PHP-FPM and MariaDB are stopped in a test bed of this file's own (one site, started
 // here): the shared one serves the other worker's tests at the same time.
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
@@ -138,6 +139,8 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
 
 beforeAll(async () => {
   harness = await startSyncHarness(people);
+  // Node's compile cache makes each CLI start about twice as quick.
+  harness.env.NODE_COMPILE_CACHE = join(tmpdir(), 'entra-wp-sync-compile-cache');
   await startProxy(harness.site.url);
   const first = await harness.runJobs();
   expect(first.code, first.stderr).toBe(0);

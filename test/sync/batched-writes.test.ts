@@ -18,10 +18,15 @@ afterEach(async () => {
 describe('batched writes', () => {
   it('creates users in batches of up to 25 and reports a rejected item without losing the others', async () => {
     const people = generateUsers(60, 111);
-    people[7] = { ...people[7]!, mail: 'broken@contoso..com' };
+    // A locale the site does not have: only WordPress knows, so the item fails in the batch.
+    people[7] = { ...people[7]!, preferredLanguage: 'tlh_KLINGON' };
     harness = await startSyncHarness(people);
     proxy = await startWordPressProxy(harness.site.url);
-    await harness.writeConfig({ wordpress: { url: proxy.url }, limits: { pageSize: 999 } });
+    await harness.writeConfig({
+      wordpress: { url: proxy.url },
+      limits: { pageSize: 999 },
+      map: { locale: 'preferredLanguage' },
+    });
     const result = await harness.runJobs();
     expect(result.code).toBe(3);
     expect(result.rows.filter((row) => row.action === 'created')).toHaveLength(59);

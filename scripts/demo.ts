@@ -2,18 +2,25 @@
 // fake Entra tenant, previews the sync, applies it, runs it again, and stops cleanly
 // (`npm run demo -- --keep` leaves WordPress up until Ctrl-C, to look around).
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
-import { createDemoTenant, startFakeGraph } from '../test/fixtures/fake-graph/index.ts';
+import { createDemoTenant } from '../test/fixtures/fake-graph/index.ts';
+import {
+  localSyncEnv,
+  readResultRows,
+  startLocalGraph,
+  writeLocalConfig,
+} from '../test/support/local-sync.ts';
 import { startWordPressStack } from '../test/support/wordpress/index.ts';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const keep = process.argv.includes('--keep');
-const tenantId = 'c0ffee00-1234-4abc-8def-0123456789ab';
-const clientId = 'dem0dem0-0000-4000-8000-000000000001'.replace(/m/g, 'e');
-const clientSecret = 'demo-secret';
+const app = {
+  tenantId: 'c0ffee00-1234-4abc-8def-0123456789ab',
+  clientId: 'dem0dem0-0000-4000-8000-000000000001'.replace(/m/g, 'e'),
+  clientSecret: 'demo-secret',
+};
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -26,44 +33,33 @@ say('Starting a local WordPress (MariaDB, PHP-FPM, nginx on 127.0.0.1)…');
 const stack = await startWordPressStack({ sites: 1 });
 const site = stack.sites[0]!;
 const tenant = createDemoTenant();
-const graph = await startFakeGraph({
-  tenant,
-  tenantId,
-  apps: [{ clientId, clientSecret, permissions: ['User.Read.All', 'GroupMember.Read.All'] }],
-});
+const graph = await startLocalGraph(tenant, app);
 try {
   const configPath = join(directory, 'jobs.yaml');
-  await writeFile(
-    configPath,
-    stringify({
-      graph: { tenantId, clientId, endpoint: graph.graphEndpoint, authorityHost: graph.authorityHost },
-      wordpress: { url: site.url, username: site.adminUser },
-      state: { directory: join(directory, 'state') },
-      jobs: [
-        {
-          name: 'demo',
-          source: { users: {} },
-          map: { meta: { department: 'department', job_title: 'jobTitle' } },
-          roles: {
-            default: 'subscriber',
-            rules: [
-              { group: 'Intranet Editors', role: 'editor' },
-              { group: 'Authors', role: 'author' },
-            ],
-          },
-          avatar: { enabled: true, size: '96x96' },
-          actions: { delete: 'soft' },
-          limits: { pageSize: 100, concurrency: 8 },
+  await writeLocalConfig(configPath, {
+    graph,
+    app,
+    site,
+    stateDirectory: join(directory, 'state'),
+    jobs: [
+      {
+        name: 'demo',
+        source: { users: {} },
+        map: { meta: { department: 'department', job_title: 'jobTitle' } },
+        roles: {
+          default: 'subscriber',
+          rules: [
+            { group: 'Intranet Editors', role: 'editor' },
+            { group: 'Authors', role: 'author' },
+          ],
         },
-      ],
-    }),
-  );
-  const env = {
-    ...process.env,
-    AZURE_CLIENT_SECRET: clientSecret,
-    WORDPRESS_APP_PASSWORD: site.appPassword,
-    NODE_EXTRA_CA_CERTS: graph.caBundleFile,
-  };
+        avatar: { enabled: true, size: '96x96' },
+        actions: { delete: 'soft' },
+        limits: { pageSize: 100, concurrency: 8 },
+      },
+    ],
+  });
+  const env = localSyncEnv(graph, site, app);
   // Asynchronous on purpose: the fake Graph answers from this very process.
   const run = async (label: string, args: string[]) => {
     say(`\n$ entra-wp-sync ${args.join(' ')}    # ${label}`);
@@ -90,10 +86,8 @@ try {
     join(directory, 'preview'),
   ]);
   const apply = await run('apply', ['run', '--out', join(directory, 'apply')]);
-  const applied = (await readFile(join(directory, 'apply', 'results.jsonl'), 'utf8'))
-    .split('\n')
-    .filter(Boolean);
-  const created = applied.filter((line) => line.includes('"action":"created"')).length;
+  const applied = await readResultRows(join(directory, 'apply'));
+  const created = applied.filter((row) => row.action === 'created').length;
   await run('again: nothing changed in Entra, so nothing is written', [
     'run',
     '--out',

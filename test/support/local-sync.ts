@@ -1,0 +1,85 @@
+// What scripts/demo.ts and bench/ share to run the product's CLI on this machine: a fake
+// Entra tenant behind the fake Graph, a jobs.yaml joining it to a test-bed WordPress
+// site, the environment the CLI child needs, and the result rows it writes.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { type FakeGraph, type FakeTenant, startFakeGraph } from '../fixtures/fake-graph/index.ts';
+import type { WordPressSite } from './wordpress/index.ts';
+
+export interface LocalApp {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** The fake Graph serving `tenant` to one app with the permissions the sync asks for. */
+export function startLocalGraph(tenant: FakeTenant, app: LocalApp): Promise<FakeGraph> {
+  return startFakeGraph({
+    tenant,
+    tenantId: app.tenantId,
+    apps: [
+      {
+        clientId: app.clientId,
+        clientSecret: app.clientSecret,
+        permissions: ['User.Read.All', 'GroupMember.Read.All'],
+      },
+    ],
+  });
+}
+
+/**
+ * Secrets for the CLI, and the fake Graph's CA: Node reads NODE_EXTRA_CA_CERTS only at
+ * start, so only a child process started with this environment trusts the fake.
+ */
+export function localSyncEnv(graph: FakeGraph, site: WordPressSite, app: LocalApp): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AZURE_CLIENT_SECRET: app.clientSecret,
+    WORDPRESS_APP_PASSWORD: site.appPassword,
+    NODE_EXTRA_CA_CERTS: graph.caBundleFile,
+  };
+}
+
+export interface LocalConfig {
+  graph: FakeGraph;
+  app: LocalApp;
+  site: WordPressSite;
+  /** Where the CLI sends WordPress requests (default: the site itself). */
+  wordpressUrl?: string;
+  stateDirectory: string;
+  jobs: Array<Record<string, unknown>>;
+}
+
+/** Writes a jobs.yaml for the CLI. */
+export async function writeLocalConfig(path: string, config: LocalConfig): Promise<void> {
+  const { graph, app, site } = config;
+  await writeFile(
+    path,
+    stringify({
+      graph: {
+        tenantId: app.tenantId,
+        clientId: app.clientId,
+        endpoint: graph.graphEndpoint,
+        authorityHost: graph.authorityHost,
+      },
+      wordpress: { url: config.wordpressUrl ?? site.url, username: site.adminUser },
+      state: { directory: config.stateDirectory },
+      jobs: config.jobs,
+    }),
+  );
+}
+
+/** The rows of a run's results.jsonl (none when the run wrote no results). */
+export async function readResultRows(outDirectory: string): Promise<Array<Record<string, unknown>>> {
+  let text: string;
+  try {
+    text = await readFile(join(outDirectory, 'results.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

@@ -8,7 +8,8 @@
 // CPU profiles of the initial sync (V8's of the tool, run from src/ so that functions
 // keep their files; Excimer's of PHP-FPM when php-excimer is installed); BENCH_CLI=src
 // runs src/cli/index.ts instead of a bundle built from it (adds Node's TypeScript loading
-// to every run's time and memory). Only a default run writes results.json and README.md.
+// to every run's time and memory); BENCH_KEEP=1 keeps each run's results and checkpoint.
+// Only a default run writes results.json and README.md.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,8 @@ process.env.FAKE_GRAPH_TLS_DIR = join(directory, 'tls');
 try {
   await bench();
 } finally {
-  await rm(directory, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP === '1') say(`bench: configs, results and checkpoints kept in ${directory}`);
+  else await rm(directory, { recursive: true, force: true });
 }
 
 async function bench(): Promise<void> {

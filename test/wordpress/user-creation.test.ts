@@ -1,0 +1,186 @@
+// The companion plugin makes REST user creation cheaper (plugin section 8): a new user's
+// meta goes straight to add_metadata() and the user count is refreshed once per request.
+// What WordPress stores must not change: the same rows, one per key, and a right count.
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  adminHeaders,
+  runPhpOnSite,
+  useWordPressSite,
+  type WordPressSite,
+} from '../support/wordpress-site.ts';
+
+let site: WordPressSite;
+
+beforeEach(async () => {
+  site = await useWordPressSite();
+});
+
+const profile = {
+  password: 'x-Long-Password-1',
+  first_name: 'Zoë',
+  last_name: "O'Brien \\ Smith",
+  name: 'Zoë O’Brien',
+  nickname: 'zoe',
+  description: 'Two\nlines & <em>html</em>',
+  locale: 'en_US',
+};
+
+/** A user's meta rows as {key: [values]}, the object id shown as <id>. */
+async function metaRows(login: string): Promise<Record<string, string[]>> {
+  const output = await runPhpOnSite(`
+    global $wpdb;
+    $user = get_user_by('login', ${JSON.stringify(login)});
+    $rows = $wpdb->get_results($wpdb->prepare("SELECT meta_key, meta_value FROM {$wpdb->usermeta} WHERE user_id = %d ORDER BY umeta_id", $user->ID));
+    $out = [];
+    foreach ($rows as $row) {
+      $value = $row->meta_key === 'entra_wp_sync_object_id' ? '<id>' : $row->meta_value;
+      $out[$row->meta_key][] = $value;
+    }
+    ksort($out);
+    echo json_encode($out);
+  `);
+  return JSON.parse(output.trim().split('\n').pop() ?? '{}');
+}
+
+interface BatchItem {
+  status: number;
+  body: { roles?: string[]; meta?: Record<string, unknown> };
+}
+
+async function createInBatch(users: Array<Record<string, unknown>>): Promise<BatchItem[]> {
+  const response = await fetch(`${site.restUrl}batch/v1`, {
+    method: 'POST',
+    headers: adminHeaders(site),
+    body: JSON.stringify({ requests: users.map((body) => ({ method: 'POST', path: '/wp/v2/users', body })) }),
+  });
+  expect(response.status).toBe(207);
+  return ((await response.json()) as { responses: BatchItem[] }).responses;
+}
+
+describe('user creation over REST', () => {
+  it('stores the same meta rows as wp_insert_user, one row per key', async () => {
+    const created = await createInBatch(
+      ['rest.one', 'rest.two'].map((login, index) => ({
+        ...profile,
+        username: login,
+        email: `${login}@contoso.com`,
+        roles: ['editor'],
+        meta: {
+          entra_wp_sync_object_id: `00000000-0000-4000-8000-00000000000${index}`,
+          entra_wp_sync_jobs: ['staff'],
+          entra_wp_sync_status: 'active',
+        },
+      })),
+    );
+    expect(created.map((item) => item.status)).toEqual([201, 201]);
+    // The response is built from the meta cache the plugin keeps for a new user.
+    expect(created[1]?.body.roles).toEqual(['editor']);
+    expect(created[1]?.body.meta).toMatchObject({
+      entra_wp_sync_object_id: '00000000-0000-4000-8000-000000000001',
+      entra_wp_sync_jobs: ['staff'],
+      entra_wp_sync_status: 'active',
+    });
+    await runPhpOnSite(`
+      $id = wp_insert_user(wp_slash([
+        'user_login' => 'plain.one', 'user_email' => 'plain.one@contoso.com', 'user_pass' => 'x-Long-Password-1',
+        'first_name' => 'Zoë', 'last_name' => "O'Brien \\\\ Smith", 'display_name' => 'Zoë O’Brien', 'nickname' => 'zoe',
+        'description' => "Two\\nlines & <em>html</em>", 'locale' => 'en_US', 'role' => 'editor',
+      ]));
+      update_user_meta($id, 'entra_wp_sync_object_id', '00000000-0000-4000-8000-000000000009');
+      update_user_meta($id, 'entra_wp_sync_jobs', ['staff']);
+      update_user_meta($id, 'entra_wp_sync_status', 'active');
+      echo $id;
+    `);
+
+    const plain = await metaRows('plain.one');
+    expect(plain.last_name).toEqual(["O'Brien \\ Smith"]);
+    expect(plain.entra_wp_sync_jobs).toEqual(['a:1:{i:0;s:5:"staff";}']);
+    expect(await metaRows('rest.one')).toEqual(plain);
+    expect(await metaRows('rest.two')).toEqual(plain);
+  });
+
+  it('updates rows left behind under the new user id instead of adding a second row', async () => {
+    // A restored database or a plugin writing with SQL can leave rows for an id not yet used.
+    await runPhpOnSite(`
+      global $wpdb;
+      $next = (int) $wpdb->get_var("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{$wpdb->users}'");
+      $wpdb->insert($wpdb->usermeta, ['user_id' => $next, 'meta_key' => 'first_name', 'meta_value' => 'Stale']);
+      $wpdb->insert($wpdb->usermeta, ['user_id' => $next, 'meta_key' => 'entra_wp_sync_status', 'meta_value' => 'disabled']);
+      echo $next;
+    `);
+    const created = await createInBatch([
+      {
+        ...profile,
+        username: 'after.leftovers',
+        email: 'after.leftovers@contoso.com',
+        meta: { entra_wp_sync_status: 'active' },
+      },
+    ]);
+    expect(created.map((item) => item.status)).toEqual([201]);
+
+    const rows = await metaRows('after.leftovers');
+    expect(rows.first_name).toEqual(['Zoë']);
+    expect(rows.entra_wp_sync_status).toEqual(['active']);
+    for (const [key, values] of Object.entries(rows)) expect(values, key).toHaveLength(1);
+  });
+
+  it('keeps the site user count right after a batch of creates and deletes', async () => {
+    await createInBatch(
+      [1, 2, 3, 4].map((n) => ({ ...profile, username: `count.${n}`, email: `count.${n}@contoso.com` })),
+    );
+    const ids = JSON.parse(
+      (
+        await runPhpOnSite(
+          `echo json_encode([get_user_by('login', 'count.1')->ID, get_user_by('login', 'count.2')->ID]);`,
+        )
+      )
+        .trim()
+        .split('\n')
+        .pop() ?? '[]',
+    ) as number[];
+    const deleted = await fetch(`${site.restUrl}batch/v1`, {
+      method: 'POST',
+      headers: adminHeaders(site),
+      body: JSON.stringify({
+        requests: ids.map((id) => ({
+          method: 'DELETE',
+          path: `/wp/v2/users/${id}?force=true&reassign=false`,
+        })),
+      }),
+    });
+    expect(deleted.status).toBe(207);
+
+    const counts = await runPhpOnSite(`
+      global $wpdb;
+      wp_cache_delete('user_count', 'options');
+      echo json_encode([(int) get_option('user_count'), (int) $wpdb->get_var("SELECT COUNT(ID) FROM {$wpdb->users}")]);
+    `);
+    const [stored, actual] = JSON.parse(counts.trim().split('\n').pop() ?? '[]') as number[];
+    expect(stored).toBe(actual);
+  });
+
+  it('creates a user with about half the statements wp_insert_user needs', async () => {
+    const output = await runPhpOnSite(`
+      global $wpdb;
+      $fields = ['user_pass' => 'x-Long-Password-1', 'first_name' => 'Ann', 'last_name' => 'Lee', 'locale' => 'en_US'];
+      $before = $wpdb->num_queries;
+      wp_insert_user($fields + ['user_login' => 'plain.count', 'user_email' => 'plain.count@contoso.com', 'role' => 'editor']);
+      $plain = $wpdb->num_queries - $before;
+
+      define('REST_REQUEST', true);
+      wp_set_current_user(get_user_by('login', ${JSON.stringify(site.adminUser)})->ID);
+      rest_get_server();
+      $request = new WP_REST_Request('POST', '/wp/v2/users');
+      $request->set_body_params(['username' => 'rest.count', 'email' => 'rest.count@contoso.com', 'password' => 'x-Long-Password-1',
+        'first_name' => 'Ann', 'last_name' => 'Lee', 'locale' => 'en_US', 'roles' => ['editor']]);
+      $before = $wpdb->num_queries;
+      $status = rest_do_request($request)->get_status();
+      echo json_encode([$plain, $wpdb->num_queries - $before, $status]);
+    `);
+    const [plain, rest, status] = JSON.parse(output.trim().split('\n').pop() ?? '[]') as number[];
+    expect(status).toBe(201);
+    // The REST request also checks permissions and prepares a response; WordPress alone
+    // would make it cost more than the plain insert.
+    expect(rest).toBeLessThan((plain ?? 0) * 0.6);
+  });
+});

@@ -15,7 +15,7 @@ import { sendSummaryMail } from '../report/mail-sender.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
-import { trimHeap } from '../runtime/heap.ts';
+import { keepYoungGenerationSmall, trimHeap } from '../runtime/heap.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { WordPressStateStore } from '../state/wordpress-store.ts';
@@ -71,6 +71,7 @@ export function applicationPasswordOf(job: ResolvedJob, env: NodeJS.ProcessEnv):
 }
 
 export async function runJobs(options: RunOptions): Promise<RunOutcome> {
+  keepYoungGenerationSmall();
   const runId = newRunId();
   const outputDir = resolve(options.outDir ?? join('entra-wp-sync-out', runId));
   await mkdir(outputDir, { recursive: true });

@@ -166,7 +166,7 @@ async function runOneJob(
       // Batches where the companion plugin opts the users routes in (core does from 6.6).
       const batchSize =
         companion?.features.includes('batch-users') && options.env.ENTRA_WP_SYNC_BATCH !== 'off'
-          ? await batchLimit(client)
+          ? await batchSizeOrNone(client, job.name, logger)
           : 0;
       const writes = batchSize > 1 ? new BatchingUserWrites(client, batchSize) : new RestUserWrites(client);
       if (batchSize > 1) cycleJob.writeConcurrency = batchSize * job.limits.concurrency;
@@ -213,6 +213,22 @@ function locateRefusedQuery(job: ResolvedJob, error: unknown): unknown {
     exitCode: error.exitCode,
     cause: error,
   });
+}
+
+/**
+ * The site's batch size; 0 (one request per user) when /batch/v1 cannot be asked, for
+ * example because a security plugin blocks it: slower, but every user is still written.
+ */
+async function batchSizeOrNone(client: WordPressClient, jobName: string, logger: Logger): Promise<number> {
+  try {
+    return await batchLimit(client);
+  } catch (error) {
+    logger.warn(
+      `${jobName}: WordPress did not describe /batch/v1 (${error instanceof Error ? error.message : String(error)}); writing one user per request. If a security plugin blocks /batch/v1, allow it for the sync's account, or set ENTRA_WP_SYNC_BATCH=off to skip this check.`,
+      { job: jobName, event: 'batch-unavailable' },
+    );
+    return 0;
+  }
 }
 
 export function graphApiFor(job: ResolvedJob, env: NodeJS.ProcessEnv): GraphApi {

@@ -109,7 +109,8 @@ export function httpFailure(
     typeof body === 'object' && body && 'message' in body ? stripTags(String(body.message)) : '';
   const where = `${method} ${new URL(url).pathname}`;
   const code = wpCode || `http_${status}`;
-  const detail = wpMessage ? `: ${wpMessage}` : '';
+  // WordPress's messages mostly end in a full stop already; ours add one.
+  const detail = wpMessage ? `: ${wpMessage.replace(/\.$/, '')}` : '';
   if (status === 401) {
     return new WordPressRequestError(
       `WordPress did not accept the application password for "${username}" (${where}${detail}).`,

@@ -43,4 +43,26 @@ describe('batched writes', () => {
       59,
     );
   });
+
+  it('writes one user per request, with a warning, where /batch/v1 is blocked', async () => {
+    const people = generateUsers(30, 112);
+    harness = await startSyncHarness(people);
+    // What a security plugin that blocks the batch route answers.
+    proxy = await startWordPressProxy(harness.site.url, {
+      before: (request) =>
+        request.route === '/batch/v1'
+          ? { status: 403, body: { code: 'rest_forbidden', message: 'Batch requests are disabled.' } }
+          : undefined,
+    });
+    await harness.writeConfig({ wordpress: { url: proxy.url }, limits: { pageSize: 999 } });
+    const result = await harness.runJobs();
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /did not describe \/batch\/v1 \(WordPress refused OPTIONS .*Batch requests are disabled\.\); writing one user per request/,
+    );
+    expect(result.rows.filter((row) => row.action === 'created')).toHaveLength(30);
+    expect(proxy.count((request) => request.method === 'POST' && request.route === '/batch/v1')).toBe(0);
+    expect(proxy.count((request) => request.method === 'POST' && request.route === '/wp/v2/users')).toBe(30);
+  });
 });

@@ -3,7 +3,7 @@
 // The cycle's seen object IDs (100,000 on a big tenant) go to a side file that grows by
 // appending: rewriting them with every page would churn megabytes per page.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Checkpoint, isCheckpoint } from './checkpoint.ts';
@@ -140,12 +140,23 @@ export class FileStateStore implements StateStore {
     this.#seenWritten.delete(job);
   }
 
+  /** Temporary files of runs of this job that were killed mid-write; only the lock holder writes them. */
+  async #removeLeftovers(job: string): Promise<void> {
+    const files = await readdir(this.directory);
+    await Promise.all(
+      files
+        .filter((file) => isLeftoverOf(file, job))
+        .map((file) => rm(join(this.directory, file), { force: true })),
+    );
+  }
+
   async lock(job: string, owner: LockOwner): Promise<RunLock> {
     await mkdir(this.directory, { recursive: true });
     const path = this.lockPath(job);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await writeFile(path, JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
+        await this.#removeLeftovers(job);
         return { release: () => unlink(path).catch(() => undefined) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -163,6 +174,12 @@ export class FileStateStore implements StateStore {
     }
     throw new JobAlreadyRunningError(job, 'another run took the lock at the same moment', path);
   }
+}
+
+/** A file writeAtomically() left behind when its run was killed before the rename. */
+function isLeftoverOf(file: string, job: string): boolean {
+  const match = /^(.*)\.(?:checkpoint\.json|seen)\.[0-9a-f]{8}\.tmp$/.exec(file);
+  return match?.[1] === job;
 }
 
 /** Writes a file aside, flushes it and renames it over `path`: all of it or none. */

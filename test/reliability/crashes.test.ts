@@ -7,7 +7,7 @@
 // on every run of the suite: a Graph page as it is asked for, or a user write (alone or
 // in a /batch/v1 request) before WordPress sees it, or after WordPress has carried it out
 // but before the answer reaches the sync. Writes go in batches or one by one, as drawn.
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -366,6 +366,8 @@ describe('Crashes', () => {
       await proxy.settled();
       await rerun();
       await expectState(cleanRuns.get('initial')!);
+      // The rerun took the job's lock and cleared what the killed write left aside.
+      expect((await readdir(stateDirectory())).filter((file) => file.endsWith('.tmp'))).toEqual([]);
     });
   }
 

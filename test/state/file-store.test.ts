@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,5 +104,15 @@ describe('FileStateStore', () => {
     await writeFile(files.lockPath('staff'), JSON.stringify(owner(2 ** 22 + 12345)));
     const taken = await files.lock('staff', owner(process.pid));
     await taken.release();
+  });
+
+  it('removes the temporary files a killed run of the job left, and only those', async () => {
+    const files = await store();
+    const leftovers = ['staff.checkpoint.json.0a1b2c3d.tmp', 'staff.seen.ffee0011.tmp'];
+    const others = ['alumni.checkpoint.json.0a1b2c3d.tmp', 'staff.checkpoint.json', 'notes.tmp'];
+    for (const file of [...leftovers, ...others]) await writeFile(join(files.directory, file), 'x');
+    const lock = await files.lock('staff', owner(process.pid));
+    await lock.release();
+    expect((await readdir(files.directory)).sort()).toEqual([...others].sort());
   });
 });

@@ -5,22 +5,52 @@
 export function sanitizeTextField(value: string): string {
   let text = value.normalize('NFC');
   if (text.includes('<')) {
-    // wp_pre_kses_less_than keeps a lone "<"; wp_strip_all_tags removes real tags.
-    text = text
-      .replace(/<(script|style)[^>]*?>.*?<\/\1>/gis, '')
-      .replace(/<[^<>]*>?/g, (tag) => (/^<[a-zA-Z/!?]/.test(tag) && tag.endsWith('>') ? '' : tag));
+    // wp_pre_kses_less_than: a "<" with no ">" before the next "<" is escaped, not a tag.
+    text = text.replace(/<[^>]*?(?:(?=<)|>|$)/g, (part) => (part.includes('>') ? part : escapeHtml(part)));
+    // wp_strip_all_tags: script and style with their content, then PHP's strip_tags,
+    // for which "<" followed by white space is text, not a tag.
+    text = text.replace(/<(script|style)[^>]*?>.*?<\/\1>/gis, '').replace(/<(?![\t\n\v\f\r ])[^>]*>/g, '');
+    text = text.replaceAll('<\n', '&lt;\n');
   }
-  text = text.replace(/[\r\n\t ]+/g, ' ');
+  text = text.replace(/[\r\n\t ]+/g, ' ').trim();
   // WordPress removes percent-encoded octets (e.g. "%20") from text fields.
   let previous: string;
+  const before = text;
   do {
     previous = text;
     text = text.replace(/%[a-f0-9]{2}/gi, '');
   } while (text !== previous);
+  if (text !== before) text = text.replace(/ +/g, ' ').trim();
   // Control characters are not valid in WordPress text fields.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   text = text.replace(/[\u0000-\u001f\u007f]/g, '');
   return text.trim();
+}
+
+/** esc_html(): special characters as entities, existing entities left alone. */
+function escapeHtml(text: string): string {
+  return encodeNameEntities(text).replaceAll('"', '&quot;').replaceAll("'", '&#039;');
+}
+
+/**
+ * Tags wp_filter_kses allows in name fields ($allowedtags) that take no attributes; a
+ * tag left by sanitize_text_field ("< b >") is stored as this tag, written plainly.
+ */
+const ksesPlainTags = new Set(['b', 'cite', 'code', 'em', 'i', 's', 'strike', 'strong']);
+const ksesTagsWithAttributes = new Set(['a', 'abbr', 'acronym', 'blockquote', 'del', 'q']);
+
+/** wp_filter_kses for what sanitize_text_field leaves: tags that begin "< ". */
+function filterKses(text: string): string {
+  return text.replace(/<[^>]*>/g, (tag) => {
+    const parts = /^<\s*(\/\s*)?([a-zA-Z0-9-]+)([^>]*)>$/.exec(tag);
+    if (!parts) return '';
+    const [, slash, element = '', attributes = ''] = parts;
+    const name = element.toLowerCase();
+    if (slash) return ksesPlainTags.has(name) || ksesTagsWithAttributes.has(name) ? `</${element}>` : '';
+    if (ksesPlainTags.has(name)) return `<${element}${/\s*\/\s*$/.test(attributes) ? ' /' : ''}>`;
+    // Attributes are checked one by one against kses's lists; that is not mirrored here.
+    return ksesTagsWithAttributes.has(name) ? tag : '';
+  });
 }
 
 /**
@@ -30,7 +60,7 @@ export function sanitizeTextField(value: string): string {
  * form keeps such names from being "changed" on every run.
  */
 export function storedNameField(value: string, maxLength = Number.POSITIVE_INFINITY): string {
-  const text = sanitizeTextField(value);
+  const text = filterKses(sanitizeTextField(value));
   let stored = encodeNameEntities(text);
   if ([...stored].length <= maxLength) return stored;
   // The display_name column holds 250 characters; WordPress 6.1 fails the whole request

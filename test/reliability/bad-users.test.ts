@@ -238,6 +238,11 @@ const cases: BadUserCase[] = [
     { first_name: 'R&amp;D', last_name: 'Smith &gt; Jones', name: 'Tom &amp; Jerry &lt;3' },
   ),
   plainCase(
+    'text like "a < b >" in names: stored as WordPress rewrites it, then left alone',
+    { givenName: 'a < b >', surname: "<3 O'Neil", displayName: 'x < em class=x > y %20 z' },
+    { first_name: 'a &lt;b&gt;', last_name: '&lt;3 O&#039;Neil', name: 'x &lt;em&gt; y z' },
+  ),
+  plainCase(
     'percent-encoded text in names: removed as WordPress does',
     { givenName: '100%25 Sure', surname: 'O%27Neil', displayName: '100%25 Sure O%27Neil' },
     { first_name: '100 Sure', last_name: 'ONeil', name: '100 Sure ONeil' },

@@ -7,8 +7,8 @@ import type { JobRunSummary } from '../report/run-summary.ts';
 import { applyRemovals } from './apply-removals.ts';
 import type { CycleRun, EntraUser, ListingOutcome } from './cycle.ts';
 import { isUserItem, mapPage, matchKeys, syncPage } from './page-sync.ts';
-import { inRemovalScope, planRemovals, removalSummary } from './removals.ts';
-import { jobsOf, objectIdOf, WordPressUserIndex } from './user-index.ts';
+import { countManaged, inRemovalScope, planRemovals, removalSummary } from './removals.ts';
+import { objectIdOf, WordPressUserIndex } from './user-index.ts';
 
 /**
  * Up to this many WordPress users the whole index is loaded (about 40 MB); above it each
@@ -103,8 +103,8 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
     let managed = 0;
     if (!fullIndex) {
       await context.users.scan((users) => {
+        managed += countManaged(users, job.removal.jobName);
         for (const user of users) {
-          if (jobsOf(user).includes(job.removal.jobName)) managed++;
           const objectId = objectIdOf(user)?.toLowerCase();
           if (inRemovalScope(user, job.removal) && !(objectId && seenIds.has(objectId))) index.put(user);
         }

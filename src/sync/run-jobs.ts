@@ -268,13 +268,14 @@ async function notifyByMail(summaries: JobRunSummary[], options: RunOptions, csv
 function siteUsersFor(client: WordPressClient, companion: CompanionInfo | undefined, job: string): SiteUsers {
   let everyone: Promise<WordPressUser[]> | undefined;
   const features = companion?.features ?? [];
+  const listing = { compact: features.includes('user-index') };
   return {
     all: () => {
-      everyone ??= loadAllUsers(client, { compact: features.includes('user-index') });
+      everyone ??= loadAllUsers(client, listing);
       return everyone;
     },
-    count: () => countUsers(client, { compact: features.includes('user-index') }),
-    scan: (visit) => scanUsers(client, { compact: features.includes('user-index') }, visit),
+    count: () => countUsers(client, listing),
+    scan: (visit) => scanUsers(client, listing, visit),
     find: features.includes('user-lookup') ? (keys) => lookupUsers(client, keys, job) : undefined,
   };
 }

@@ -92,7 +92,7 @@ export class WordPressClient {
     for (const style of ['pretty', 'plain'] as const) {
       this.#routeStyle = style;
       const url = this.routeUrl(route, query);
-      const response = await this.#getThroughOutages(url);
+      const response = await this.#send('GET', url, undefined, true);
       if (isRestAnswer(response.data)) {
         if (response.status >= 400)
           throw httpFailure(response.status, response.data, 'GET', url, this.username);
@@ -105,25 +105,34 @@ export class WordPressClient {
   }
 
   /**
-   * A GET whose outages (a reset, 429, 5xx) are retried like any request's: a proxy's 502
-   * on the first request says nothing about where the REST API lives.
+   * Sends a request, and again after an outage (a reset, 429, a 5xx WordPress does not
+   * mean for good) while retries are left. Returns WordPress's last answer, errors
+   * included: discovery reads a 404 to learn where the REST API lives.
    */
-  async #getThroughOutages(url: string): Promise<WordPressResponse<unknown>> {
+  async #send(
+    method: string,
+    url: string,
+    body: unknown,
+    retry: boolean,
+  ): Promise<WordPressResponse<unknown>> {
     for (let attempt = 0; ; attempt++) {
-      let response: WordPressResponse<unknown>;
+      let retryAfter: number | undefined;
       try {
-        response = await this.#raw('GET', url, undefined, true);
+        const response = await this.#raw(method, url, body, true);
+        const lastTry = !retry || attempt >= this.#retries;
+        if (response.status < 400 || lastTry) return response;
+        if (!httpFailure(response.status, response.data, method, url, this.username).transient)
+          return response;
+        retryAfter = retryAfterMs(response.headers);
       } catch (error) {
-        if (!(error instanceof WordPressRequestError && error.transient) || attempt >= this.#retries)
+        if (
+          !retry ||
+          attempt >= this.#retries ||
+          !(error instanceof WordPressRequestError && error.transient)
+        )
           throw error;
-        await sleep(this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()));
-        continue;
       }
-      const outage = response.status === 429 || response.status >= 500;
-      if (!outage || attempt >= this.#retries) return response;
-      await sleep(
-        retryAfterMs(response.headers) ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()),
-      );
+      await sleep(retryAfter ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()));
     }
   }
 
@@ -144,24 +153,9 @@ export class WordPressClient {
     options: RequestOptions = {},
   ): Promise<WordPressResponse<T>> {
     const url = this.routeUrl(route, options.query);
-    const retry = options.retry ?? true;
-    for (let attempt = 0; ; attempt++) {
-      const response = await this.#raw(method, url, options.body, true).catch((error: unknown) => {
-        if (error instanceof WordPressRequestError) return error;
-        throw error;
-      });
-      if (!(response instanceof WordPressRequestError) && response.status < 400) {
-        return response as WordPressResponse<T>;
-      }
-      const failure =
-        response instanceof WordPressRequestError
-          ? response
-          : httpFailure(response.status, response.data, method, url, this.username);
-      if (!retry || !failure.transient || attempt >= this.#retries) throw failure;
-      const retryAfter =
-        response instanceof WordPressRequestError ? undefined : retryAfterMs(response.headers);
-      await sleep(retryAfter ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()));
-    }
+    const response = await this.#send(method, url, options.body, options.retry ?? true);
+    if (response.status >= 400) throw httpFailure(response.status, response.data, method, url, this.username);
+    return response as WordPressResponse<T>;
   }
 
   async close(): Promise<void> {

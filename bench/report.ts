@@ -59,12 +59,14 @@ export function renderMisses(report: BenchReport): string {
 const start = '<!-- bench:start -->';
 const end = '<!-- bench:end -->';
 
-/** Replaces what stands between the bench markers in README.md; false when the markers are missing. */
-export async function updateReadme(readme: URL, report: BenchReport): Promise<boolean> {
+/** Replaces what stands between the bench markers in README.md. */
+export async function updateReadme(readme: URL, report: BenchReport): Promise<void> {
   const text = await readFile(readme, 'utf8');
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  if (from < 0 || to < from) return false;
+  if (from < 0 || to < from)
+    throw new Error(
+      `${readme.pathname} has no ${start} … ${end} markers for the bench table; put them back.`,
+    );
   await writeFile(readme, `${text.slice(0, from + start.length)}\n${renderTable(report)}\n${text.slice(to)}`);
-  return true;
 }

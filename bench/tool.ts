@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writtenIn } from '../src/sync/cycle.ts';
 import type { FakeGraph } from '../test/fixtures/fake-graph/index.ts';
 import { type LocalApp, localSyncEnv, readResultRows, writeLocalConfig } from '../test/support/local-sync.ts';
 import type { WordPressSite, WordPressStackClient } from '../test/support/wordpress/index.ts';
@@ -12,7 +13,6 @@ import type { CountingProxy } from './counting-proxy.ts';
 import { type CpuSeconds, cpuBetween, sampleCpu, ticksPerSecond } from './process-cpu.ts';
 
 const gnuTime = '/usr/bin/time';
-const writeActions = ['created', 'updated', 'restored', 'disabled', 'deleted'];
 
 export interface ToolRun {
   label: string;
@@ -25,11 +25,16 @@ export interface ToolRun {
   servicesCpu: CpuSeconds;
   /** Statements MariaDB ran during the run, by kind (Questions: all of them). */
   queries: Record<string, number>;
-  rows: Array<Record<string, unknown>>;
+  /** Result rows per action (created, updated, unchanged, failed…). */
+  actions: Record<string, number>;
   graphRequests: number;
   graphRoutes: Record<string, number>;
   wordpressRequests: number;
   wordpressRoutes: Record<string, number>;
+  /** Requests that wrote users, as the proxy saw them. */
+  wordpressWrites: number;
+  /** From the first write request to the last write's answer, as the proxy saw them. */
+  writeSeconds: number;
   /** Rows that wrote to WordPress (created, updated, restored, disabled, deleted). */
   writes: number;
   failed: number;
@@ -138,9 +143,10 @@ export class BenchTool {
       peakKb = rss ?? 0;
       toolCpuSeconds = (user ?? 0) + (system ?? 0);
     }
-    const rows = await readResultRows(out);
-    const count = (action: string) =>
-      rows.filter((row) => row.action === action && row.mode !== 'failed').length;
+    const actions: Record<string, number> = {};
+    for (const row of await readResultRows(out))
+      actions[String(row.action)] = (actions[String(row.action)] ?? 0) + 1;
+    const count = (action: string) => actions[action] ?? 0;
     if (code !== 0)
       say(`bench: run "${label}" exited ${code}\n${stderr.trim().split('\n').slice(-15).join('\n')}`);
     const graphRoutes: Record<string, number> = {};
@@ -162,14 +168,15 @@ export class BenchTool {
       toolCpuSeconds,
       servicesCpu,
       queries,
-      rows,
+      actions,
       graphRequests: graphCalls.length,
       graphRoutes,
       wordpressRequests: proxy.requests.length,
       wordpressRoutes: proxy.routes(),
-      writes: writeActions.reduce((sum, action) => sum + count(action), 0),
-      failed: rows.filter((row) => row.action === 'failed' || row.mode === 'failed' || row.action === 'error')
-        .length,
+      wordpressWrites: proxy.writes(),
+      writeSeconds: proxy.writeSeconds(),
+      writes: writtenIn(actions),
+      failed: count('failed'),
       ...(profile ? { profile } : {}),
       count,
     };

@@ -299,7 +299,8 @@ export async function recordFailedRun(
 
 const writeActions = ['created', 'updated', 'restored', 'disabled', 'deleted'];
 
-function writtenIn(counts: Record<string, number>): number {
+/** How many rows of these action counts wrote to WordPress. */
+export function writtenIn(counts: Record<string, number>): number {
   return writeActions.reduce((sum, action) => sum + (counts[action] ?? 0), 0);
 }
 

@@ -572,12 +572,16 @@ add_filter( 'rest_endpoints', 'entra_wp_sync_batch_users_routes' );
  * add_metadata(), where update_metadata() ends up for a missing key anyway, and
  * the meta cache is refilled from the rows written so far instead of being read
  * back. The rows and the added/updated_user_meta hooks are the same; keys already
- * written, several rows under one key, deletions and object values take the
- * normal path. The window closes when the REST create is done.
+ * written, several rows under one key, deletions, object values and keys with a
+ * sanitize filter (add_metadata() would run it a second time) take the normal path.
+ * The window closes when the REST request (or batch item) that created the user
+ * ends. Unlike core, update_user_meta() answers true rather than the new row's id
+ * there, and get_user_metadata is not asked before those first writes.
  *
- * WordPress also recounts all users after every new or deleted user (below 10,000
- * users); in a REST request that recount runs once, when the request ends, so a
- * batch of 25 counts once.
+ * On a single site WordPress also recounts all users after every new or deleted
+ * user (below 10,000 users); in a REST request that recount runs once, when the
+ * request ends, so a batch of 25 counts once. (Multisite's network counts are
+ * left as they are.)
  * -----------------------------------------------------------------------------
  */
 
@@ -590,7 +594,12 @@ $GLOBALS['entra_wp_sync_fresh_user'] = null;
 function entra_wp_sync_forget_fresh_user() {
 	$GLOBALS['entra_wp_sync_fresh_user'] = null;
 }
-add_action( 'rest_after_insert_user', 'entra_wp_sync_forget_fresh_user' );
+/** Closes the window after each REST request and batch item, whatever route created the user. */
+function entra_wp_sync_forget_fresh_user_after( $response ) {
+	entra_wp_sync_forget_fresh_user();
+	return $response;
+}
+add_filter( 'rest_request_after_callbacks', 'entra_wp_sync_forget_fresh_user_after' );
 
 function entra_wp_sync_is_fresh_user( $user_id ) {
 	return null !== $GLOBALS['entra_wp_sync_fresh_user'] && (int) $user_id === $GLOBALS['entra_wp_sync_fresh_user']['id'];
@@ -625,7 +634,8 @@ add_filter( 'insert_user_meta', 'entra_wp_sync_track_fresh_user', PHP_INT_MAX, 3
 
 function entra_wp_sync_add_fresh_meta( $check, $object_id, $meta_key, $meta_value ) {
 	if ( null !== $check || ! entra_wp_sync_is_fresh_user( $object_id ) || is_object( $meta_value )
-		|| isset( $GLOBALS['entra_wp_sync_fresh_user']['meta'][ $meta_key ] ) ) {
+		|| isset( $GLOBALS['entra_wp_sync_fresh_user']['meta'][ $meta_key ] )
+		|| has_filter( "sanitize_user_meta_{$meta_key}" ) || has_filter( "sanitize_user_meta_{$meta_key}_for_user" ) ) {
 		return $check;
 	}
 	// update_metadata() passed the key and value unslashed; add_metadata() unslashes again.
@@ -657,12 +667,14 @@ function entra_wp_sync_fresh_meta_updated( $meta_id, $object_id, $meta_key, $met
 }
 add_action( 'updated_user_meta', 'entra_wp_sync_fresh_meta_updated', 10, 4 );
 
-function entra_wp_sync_fresh_meta_deleted( $meta_ids, $object_id ) {
-	if ( entra_wp_sync_is_fresh_user( $object_id ) ) {
+/** Any deletion of a key the fresh user has: delete_metadata() for all users passes id 0. */
+function entra_wp_sync_fresh_meta_deleted( $meta_ids, $object_id, $meta_key ) {
+	$fresh = $GLOBALS['entra_wp_sync_fresh_user'];
+	if ( null !== $fresh && ( (int) $object_id === $fresh['id'] || isset( $fresh['meta'][ $meta_key ] ) ) ) {
 		entra_wp_sync_forget_fresh_user();
 	}
 }
-add_action( 'deleted_user_meta', 'entra_wp_sync_fresh_meta_deleted', 10, 2 );
+add_action( 'deleted_user_meta', 'entra_wp_sync_fresh_meta_deleted', 10, 3 );
 
 /** Moves WordPress's per-user recount to the end of REST requests. */
 function entra_wp_sync_defer_user_count() {
@@ -874,7 +886,8 @@ function entra_wp_sync_register_user_routes() {
 			'callback'            => 'entra_wp_sync_rest_user_lookup',
 			'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
 			'args'                => array(
-				'objectIds'   => $key_list,
+				// Entra object ids are GUIDs; the lookup compares LEFT(meta_value, 64).
+				'objectIds'   => array_replace_recursive( $key_list, array( 'items' => array( 'maxLength' => 64 ) ) ),
 				'emails'      => $key_list,
 				'logins'      => $key_list,
 				'shortLogins' => $key_list,

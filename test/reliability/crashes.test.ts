@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../fixtures/fake-graph/faults.ts';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
 import type { RunningCli } from '../support/cli-process.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 import {
-  mulberry32,
   type ProxiedRequest,
   startWordPressProxy,
   type WordPressProxy,

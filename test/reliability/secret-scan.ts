@@ -41,8 +41,11 @@ export const tokenPatterns: ReadonlyArray<[string, RegExp]> = [
 
 /** Where each form of the secret was found: "summary.md has it URL-encoded". */
 export function leaks(outputs: readonly Output[], secret: Secret): string[] {
+  const forms = formsOf(secret);
+  // A secret the test failed to fill in would otherwise be "found nowhere".
+  if (forms.length === 0) throw new Error(`${secret.name} has no value to look for`);
   const found: string[] = [];
-  for (const form of formsOf(secret)) {
+  for (const form of forms) {
     for (const output of outputs) {
       if (output.text.includes(form)) found.push(`${output.where} contains ${JSON.stringify(form)}`);
     }
@@ -64,7 +67,7 @@ export function tokenLeaks(outputs: readonly Output[]): string[] {
 /** Every file under a directory (reports, checkpoints, locks, side files), read as text. */
 export async function filesUnder(directory: string, label = directory): Promise<Output[]> {
   const outputs: Output[] = [];
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
   for (const entry of entries) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);

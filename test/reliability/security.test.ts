@@ -38,6 +38,19 @@ import { filesUnder, leaks, type Output, type Secret, tokenLeaks } from './secre
 
 const sql = (query: string) => wordpressStack().runSql(workerSiteIndex(), query);
 
+/** Every secret the runs below are given, in the order they are listed. */
+const secretNames = [
+  'the client secret',
+  'a wrong client secret',
+  'the WordPress application password',
+  'a wrong WordPress application password',
+  'the SMTP password',
+  'a wrong SMTP password',
+  'the certificate private key',
+  'the encrypted certificate key',
+  'the certificate password',
+];
+
 describe('security: secrets appear in no log, report, state file, email or error message', () => {
   const smtpPassword = 'smtp-Pa55:word/&=';
   const wrongSmtpPassword = 'wrong-smtp-Pa55#9';
@@ -301,6 +314,8 @@ describe('security: secrets appear in no log, report, state file, email or error
     // The good runs mailed their summaries with the CSV; the refused SMTP password mailed nothing.
     expect(mails).toHaveLength(2);
     expect(runs.get('bad-wordpress-password')?.stderr).toContain('the summary email was not sent');
+    // Every secret the runs were given is looked for below.
+    expect(secrets.map((secret) => secret.name)).toEqual(secretNames);
     // A checkpoint was kept in each backend.
     expect(outputs.some((output) => output.where.startsWith('run directory/state/json-logs/'))).toBe(true);
     expect(outputs.find((output) => output.where.startsWith('WordPress options'))?.text).toContain(
@@ -308,17 +323,7 @@ describe('security: secrets appear in no log, report, state file, email or error
     );
   });
 
-  it.each([
-    'the client secret',
-    'a wrong client secret',
-    'the WordPress application password',
-    'a wrong WordPress application password',
-    'the SMTP password',
-    'a wrong SMTP password',
-    'the certificate private key',
-    'the encrypted certificate key',
-    'the certificate password',
-  ])('%s, as set, URL-encoded or base64', (name) => {
+  it.each(secretNames)('%s, as set, URL-encoded or base64', (name) => {
     const secret = secrets.find((candidate) => candidate.name === name)!;
     expect(outputs.length).toBeGreaterThan(20);
     expect(leaks(outputs, secret)).toEqual([]);

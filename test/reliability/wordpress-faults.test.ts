@@ -239,6 +239,8 @@ describe('WordPress faults', () => {
     const result = await harness.runJobs();
     expect(proxy.faults().status502).toBeGreaterThanOrEqual(2);
     expect(creates).toBeGreaterThanOrEqual(2);
+    // Four retries outlast these rates: a failed row here would mean retries gave up.
+    expect(result.rows.filter((row) => row.action === 'failed')).toEqual([]);
     await expectNothingLostOrDoubled(site, result, cleanFirstSync);
     await rerunEndsClean(site, cleanFirstSync);
   });
@@ -253,6 +255,7 @@ describe('WordPress faults', () => {
       proxy.setRates({ rate502: 0.1, rateReset: 0.02 });
       const result = await harness.runJobs();
       expect(proxy.faults().status502 + proxy.faults().resets).toBeGreaterThanOrEqual(1);
+      expect(result.rows.filter((row) => row.action === 'failed')).toEqual([]);
       await expectNothingLostOrDoubled(site, result, cleanAfterChange);
       // Nobody who is still in Entra was disabled.
       const leaverIds = new Set(change.leavers.map((person) => person.id));

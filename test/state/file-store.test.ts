@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,9 +36,12 @@ describe('FileStateStore', () => {
     const checkpoint = newCheckpoint('staff', 'cycle-1', new Date());
     checkpoint.seen.push('a', 'b');
     await files.save(checkpoint);
+    const firstWrite = await stat(files.seenPath('staff'));
     checkpoint.seen.push('c');
     await files.save(checkpoint);
     expect(await readFile(files.seenPath('staff'), 'utf8')).toBe('a\nb\nc\n');
+    // Appended to the same file, not written aside and renamed over it.
+    expect((await stat(files.seenPath('staff'))).ino).toBe(firstWrite.ino);
     expect(JSON.parse(await readFile(files.checkpointPath('staff'), 'utf8'))).not.toHaveProperty('seen');
     // Ids appended by a run killed before its checkpoint was saved are not counted.
     await writeFile(files.seenPath('staff'), 'a\nb\nc\nd\n');

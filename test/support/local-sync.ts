@@ -1,10 +1,15 @@
-// What scripts/demo.ts and bench/ share to run the product's CLI on this machine: a fake
+// What the tests' sync harness, scripts/demo.ts and bench/ share to run the product's CLI: a fake
 // Entra tenant behind the fake Graph, a jobs.yaml joining it to a test-bed WordPress
 // site, the environment the CLI child needs, and the result rows it writes.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type FakeGraph, type FakeTenant, startFakeGraph } from '../fixtures/fake-graph/index.ts';
+import {
+  type FakeGraph,
+  type FakeGraphOptions,
+  type FakeTenant,
+  startFakeGraph,
+} from '../fixtures/fake-graph/index.ts';
 import type { WordPressSite } from './wordpress/index.ts';
 
 export interface LocalApp {
@@ -13,16 +18,21 @@ export interface LocalApp {
   clientSecret: string;
 }
 
-/** The fake Graph serving `tenant` to one app with the permissions the sync asks for. */
-export function startLocalGraph(tenant: FakeTenant, app: LocalApp): Promise<FakeGraph> {
+/** The fake Graph serving `tenant` to one app, by default with the permissions the sync asks for. */
+export function startLocalGraph(
+  tenant: FakeTenant,
+  app: LocalApp,
+  fake: Partial<Pick<FakeGraphOptions, 'advancedQueries'>> & { permissions?: string[] } = {},
+): Promise<FakeGraph> {
   return startFakeGraph({
     tenant,
     tenantId: app.tenantId,
+    ...(fake.advancedQueries === undefined ? {} : { advancedQueries: fake.advancedQueries }),
     apps: [
       {
         clientId: app.clientId,
         clientSecret: app.clientSecret,
-        permissions: ['User.Read.All', 'GroupMember.Read.All'],
+        permissions: fake.permissions ?? ['User.Read.All', 'GroupMember.Read.All'],
       },
     ],
   });
@@ -49,6 +59,8 @@ export interface LocalConfig {
   wordpressUrl?: string;
   stateDirectory: string;
   jobs: Array<Record<string, unknown>>;
+  /** More top-level settings (mail, a state backend), replacing the defaults above. */
+  extra?: Record<string, unknown>;
 }
 
 /** Writes a jobs.yaml for the CLI. */
@@ -66,17 +78,19 @@ export async function writeLocalConfig(path: string, config: LocalConfig): Promi
       wordpress: { url: config.wordpressUrl ?? site.url, username: site.adminUser },
       state: { directory: config.stateDirectory },
       jobs: config.jobs,
+      ...config.extra,
     }),
   );
 }
 
-/** The rows of a run's results.jsonl (none when the run wrote no results). */
+/** The rows of a run's results.jsonl (none when the run wrote no results file). */
 export async function readResultRows(outDirectory: string): Promise<Array<Record<string, unknown>>> {
   let text: string;
   try {
     text = await readFile(join(outDirectory, 'results.jsonl'), 'utf8');
-  } catch {
-    return [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
   }
   return text
     .split('\n')

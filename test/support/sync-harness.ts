@@ -1,18 +1,17 @@
 // A fake Entra tenant, this worker's real WordPress site and a jobs.yaml joining them,
 // for tests that run the product's CLI end to end.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { WordPressUser } from '../../src/wordpress/wordpress-user.ts';
 import {
   type FakeGraph,
   type FakeGraphOptions,
   FakeTenant,
   type FakeUser,
-  startFakeGraph,
 } from '../fixtures/fake-graph/index.ts';
 import { type CliResult, type RunningCli, runCliProcess, startCli } from './cli-process.ts';
+import { readResultRows, startLocalGraph, writeLocalConfig } from './local-sync.ts';
 import { adminHeaders, useWordPressSite, type WordPressSite } from './wordpress-site.ts';
 
 export const testTenantId = '3c2b1a09-8f7e-4d6c-9b5a-0e1f2d3c4b5a';
@@ -43,18 +42,8 @@ export async function startSyncHarness(
   fake: Partial<Pick<FakeGraphOptions, 'advancedQueries'>> & { permissions?: string[] } = {},
 ): Promise<SyncHarness> {
   const site = await useWordPressSite();
-  const graph = await startFakeGraph({
-    tenant: new FakeTenant(users),
-    tenantId: testTenantId,
-    ...(fake.advancedQueries === undefined ? {} : { advancedQueries: fake.advancedQueries }),
-    apps: [
-      {
-        clientId: testClientId,
-        clientSecret: testClientSecret,
-        permissions: fake.permissions ?? ['User.Read.All', 'GroupMember.Read.All'],
-      },
-    ],
-  });
+  const app = { tenantId: testTenantId, clientId: testClientId, clientSecret: testClientSecret };
+  const graph = await startLocalGraph(new FakeTenant(users), app, fake);
   const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-test-'));
   const configPath = join(directory, 'jobs.yaml');
   const env: NodeJS.ProcessEnv = {
@@ -77,19 +66,14 @@ export async function startSyncHarness(
     configPath,
     env,
     async writeConfig(job = {}, extra = {}) {
-      const config = {
-        graph: {
-          tenantId: testTenantId,
-          clientId: testClientId,
-          endpoint: graph.graphEndpoint,
-          authorityHost: graph.authorityHost,
-        },
-        wordpress: { url: site.url, username: site.adminUser },
-        state: { directory: join(directory, 'state') },
+      await writeLocalConfig(configPath, {
+        graph,
+        app,
+        site,
+        stateDirectory: join(directory, 'state'),
         jobs: [{ name: 'staff', source: { users: {} }, ...job }],
-        ...extra,
-      };
-      await writeFile(configPath, stringify(config));
+        extra,
+      });
       return configPath;
     },
     run: (args) => runCliProcess(args, env),
@@ -116,13 +100,7 @@ export async function startSyncHarness(
         if (page >= Number(response.headers.get('x-wp-totalpages') ?? 1)) return users;
       }
     },
-    async readResults(outDir) {
-      const text = await readFile(join(outDir, 'results.jsonl'), 'utf8');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-    },
+    readResults: readResultRows,
     async stop() {
       await graph.stop();
       await rm(directory, { recursive: true, force: true });

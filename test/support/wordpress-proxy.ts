@@ -4,6 +4,7 @@
 // hooks that decide per request.
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { mulberry32 } from '../fixtures/fake-graph/faults.ts';
 
 export interface ProxiedRequest {
   /** 1-based, in order of arrival. */
@@ -113,10 +114,19 @@ export async function startWordPressProxy(
 
   let inFlight = 0;
   let whenSettled: Array<() => void> = [];
+  // What a test's before/after hook threw (an expect inside one): the client only sees a
+  // reset, which it retries, so settled() and close() throw it instead.
+  const hookErrors: unknown[] = [];
+  const throwHookError = () => {
+    if (hookErrors.length > 0) throw hookErrors[0];
+  };
   const server = createServer((incoming, outgoing) => {
     inFlight++;
     void handle(incoming, outgoing)
-      .catch(() => outgoing.socket?.destroy())
+      .catch((error: unknown) => {
+        hookErrors.push(error);
+        outgoing.socket?.destroy();
+      })
       .finally(() => {
         if (--inFlight > 0) return;
         for (const resolve of whenSettled) resolve();
@@ -129,7 +139,12 @@ export async function startWordPressProxy(
   });
 
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-    const body = await readBody(incoming);
+    // A client killed while sending (kill -9 in the crash suite) leaves half a request.
+    const body = await readBody(incoming).catch(() => undefined);
+    if (!body) {
+      outgoing.socket?.destroy();
+      return;
+    }
     const url = incoming.url ?? '/';
     const request: ProxiedRequest = {
       number: requests.length + 1,
@@ -194,16 +209,20 @@ export async function startWordPressProxy(
     count: (filter) => (filter ? requests.filter(filter).length : requests.length),
     faults: () => ({ status502, resets }),
     settled: () =>
-      inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenSettled.push(resolve)),
+      (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenSettled.push(resolve))).then(
+        throwHookError,
+      ),
     setRates(rates) {
       rate502 = rates.rate502 ?? rate502;
       rateReset = rates.rateReset ?? rateReset;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
-      }),
+      });
+      throwHookError();
+    },
   };
 }
 
@@ -258,16 +277,4 @@ function readBody(stream: IncomingMessage): Promise<Buffer> {
     // A client killed mid-request never ends its body.
     stream.on('close', () => reject(new Error('connection closed before the body ended')));
   });
-}
-
-/** The same small seeded generator as the fake Graph's faults. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

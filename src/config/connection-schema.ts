@@ -1,5 +1,5 @@
 // Connection settings of jobs.yaml: Graph, WordPress and checkpoint storage. Secrets never live here;
-// they come from the environment (SPEC §2).
+// they come from the environment.
 import { z } from 'zod';
 
 // No `i` flags: JSON Schema patterns cannot carry them, and editors should accept what we accept.
@@ -13,6 +13,34 @@ export const clouds = ['global', 'usgov', 'usgovdod', 'china'] as const;
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+/**
+ * Addresses that never leave the machine, given as the WHATWG parser normalises them
+ * (0x7f.1 → 127.0.0.1, [0:0::1] → [::1]). Only these may be http://, for local test beds.
+ */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+// Every WordPress request carries the application password as HTTP Basic auth, so over
+// http:// anyone on the path could read it. The JSON Schema does not carry this rule (an
+// editor accepts such a URL); loading the file refuses it.
+const siteUrl = httpUrl.superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return; // z.url() has reported it already.
+  }
+  if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return;
+  ctx.addIssue({
+    code: 'invalid_format',
+    format: 'url',
+    input: value,
+    message:
+      'must be an https:// URL, because every request carries the application password and http:// sends it in clear text; use https://, or http:// only with a loopback address (127.0.0.0/8, [::1], localhost) for local testing',
+  });
+});
 
 export const graphFields = {
   tenantId: z
@@ -53,7 +81,7 @@ export const graphOverride = z
 
 export const wordpressOverride = z
   .strictObject({
-    url: httpUrl.describe('Address of the WordPress site, e.g. https://intranet.example.com.').optional(),
+    url: siteUrl.describe('Address of the WordPress site, e.g. https://intranet.example.com.').optional(),
     username: z
       .string()
       .min(1)

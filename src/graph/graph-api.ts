@@ -180,6 +180,10 @@ const credentialHints: Array<[RegExp, string]> = [
     'The certificate assertion was rejected: upload the certificate (.cer) to the app registration and check the clock.',
   ],
   [
+    /AADSTS50000\b|AADSTS50196\b/,
+    "Entra's sign-in service failed on Microsoft's side (the token request was already retried): run again later, and open a Microsoft support case if it persists.",
+  ],
+  [
     /endpoints_resolution_error/,
     'The authority could not be reached over TLS: check graph.authorityHost and that its certificate is trusted.',
   ],

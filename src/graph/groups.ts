@@ -1,7 +1,7 @@
 // Groups named in jobs.yaml (by object ID or display name) and their transitive user
 // members: one paged listing per group, never one request per user.
 import { ActionableError, ExitCode } from '../errors.ts';
-import type { GraphApi } from './graph-api.ts';
+import { type GraphApi, GraphRequestError } from './graph-api.ts';
 import { readCollectionPages } from './paging.ts';
 import { odataString } from './users-query.ts';
 
@@ -20,6 +20,10 @@ export async function resolveGroups(api: GraphApi, job: string, references: read
       const group = await api
         .get<ResolvedGroup>(`/groups/${reference}?$select=id,displayName`)
         .catch((error: unknown) => {
+          // Only Graph's 404 means the ID is wrong. A failed sign-in, a missing permission
+          // or an outage (already retried) keeps its own message, hint and exit code: read
+          // as "no such group", it would send the administrator to check a correct ID.
+          if (!(error instanceof GraphRequestError && error.status === 404)) throw error;
           throw new ActionableError(`Job "${job}": no Entra group with object ID ${reference}.`, {
             exitCode: ExitCode.usage,
             hint: "Copy the group's Object ID from the Entra admin center (Groups → the group → Overview).",

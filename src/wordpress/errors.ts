@@ -144,6 +144,54 @@ export function httpFailure(
   });
 }
 
+/**
+ * A 3xx answer. The client never follows one: the repeated request would carry the
+ * application password to wherever the answer points, another host or plain http://.
+ * When the target keeps the route, the hint names the site address to configure.
+ */
+export function redirectFailure(
+  status: number,
+  location: string | undefined,
+  method: string,
+  url: string,
+  siteUrl: string,
+): WordPressRequestError {
+  const requested = new URL(url);
+  const where = `${method} ${requested.pathname}`;
+  const details = { status, code: `http_${status}`, transient: false };
+  if (!location) {
+    return new WordPressRequestError(`WordPress answered ${where} with ${status} and no Location.`, {
+      ...details,
+      hint: 'Check wordpress.url: it must be the address the site is served at, and nothing in front of it (a proxy, a security plugin) may redirect the REST API.',
+    });
+  }
+  const target = redirectTarget(location, url);
+  const suffix = url.slice(siteUrl.length);
+  const site = suffix && target.endsWith(suffix) ? target.slice(0, -suffix.length) : undefined;
+  const downgrade = requested.protocol === 'https:' && target.startsWith('http:');
+  const hint = downgrade
+    ? 'The site redirects https:// to plain http://; have it served over https:// (Settings → General → WordPress Address and Site Address, or the web server or proxy in front of it).'
+    : site
+      ? `Set wordpress.url to ${site}, the address the site redirects to.`
+      : "Set wordpress.url to the address the site redirects to; if it redirects the REST API to a login page, let the sync's account through (a security or single sign-on plugin).";
+  return new WordPressRequestError(
+    `WordPress answered ${where} with ${status} redirect to ${target}; redirects are not followed, so the application password goes only to wordpress.url.`,
+    { ...details, hint },
+  );
+}
+
+/** The absolute redirect target, without any user:password in it. */
+function redirectTarget(location: string, url: string): string {
+  try {
+    const target = new URL(location, url);
+    target.username = '';
+    target.password = '';
+    return target.href;
+  } catch {
+    return JSON.stringify(location.slice(0, 200));
+  }
+}
+
 function stripTags(text: string): string {
   return text.replace(/<[^>]*>/g, '').trim();
 }

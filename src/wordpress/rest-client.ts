@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
 import { ActionableError, ExitCode } from '../errors.ts';
-import { httpFailure, networkFailure, WordPressRequestError } from './errors.ts';
+import { httpFailure, networkFailure, redirectFailure, WordPressRequestError } from './errors.ts';
 
 export interface WordPressConnection {
   url: string;
@@ -32,11 +32,14 @@ export class FileUpload {
   readonly bytes: Buffer;
   readonly contentType: string;
   readonly filename: string;
+  /** Sent with the upload, e.g. for the companion plugin to mark what the file is. */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(bytes: Buffer, contentType: string, filename: string) {
+  constructor(bytes: Buffer, contentType: string, filename: string, headers: Record<string, string> = {}) {
     this.bytes = bytes;
     this.contentType = contentType;
     this.filename = filename;
+    this.headers = headers;
   }
 }
 
@@ -172,16 +175,21 @@ export class WordPressClient {
       this.requestCount++;
       if (method !== 'GET' && method !== 'OPTIONS') this.writeCount++;
     }
+    let answer: WordPressResponse<unknown>;
     try {
       const upload = body instanceof FileUpload ? body : undefined;
+      // undici follows no redirects unless told to; that must stay so (see redirectFailure).
       const response = await request(url, {
         method: method as Dispatcher.HttpMethod,
         dispatcher: this.#dispatcher,
         headers: {
           authorization: this.#authorization,
           accept: 'application/json',
+          // The companion plugin records email and login changes made by anyone but the sync.
+          'x-entra-wp-sync': '1',
           ...(upload
             ? {
+                ...upload.headers,
                 'content-type': upload.contentType,
                 'content-disposition': `attachment; filename="${upload.filename.replace(/[^\w.-]/g, '_')}"`,
               }
@@ -192,10 +200,23 @@ export class WordPressClient {
         ...(upload ? { body: upload.bytes } : body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.body.text();
-      return { status: response.statusCode, headers: response.headers, data: parseJson(text) };
+      answer = { status: response.statusCode, headers: response.headers, data: parseJson(text) };
     } catch (error) {
       throw networkFailure(error, method, url);
     }
+    // A redirect is neither a success nor a WordPress error answer: discovery would take a
+    // 3xx with a JSON body for the REST API, and a write for done.
+    if (answer.status >= 300 && answer.status < 400) {
+      const location = answer.headers.location;
+      throw redirectFailure(
+        answer.status,
+        Array.isArray(location) ? location[0] : location,
+        method,
+        url,
+        this.siteUrl,
+      );
+    }
+    return answer;
   }
 }
 

@@ -1,6 +1,7 @@
 // SPEC §2 `avatar`: the Entra photo becomes the WordPress avatar. It is uploaded once
 // and replaced only when its media etag changes; photo versions are read 20 users per
 // Graph $batch so they do not dominate a run. Users without a photo keep WordPress's default avatar.
+import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { describeError } from '../errors.ts';
 import type { GraphApi } from '../graph/graph-api.ts';
@@ -71,15 +72,18 @@ async function syncOne(
     context.index.put(
       await context.writes.update(user.id, { meta: { [metaKeys.avatarId]: 0, [metaKeys.photoEtag]: '' } }),
     );
-    await deleteAttachment(context.wordpress, storedAttachment);
+    await deleteOwnAttachment(user, storedAttachment, context);
     return 'cleared';
   }
   if (storedAttachment && version.etag === storedEtag) return 'unchanged';
   const bytes = await readPhotoBytes(context.graph, objectId, context.size);
   if (!bytes) return 'unchanged';
   const extension = version.contentType.includes('png') ? 'png' : 'jpg';
+  // Media file names are searchable, and public for some callers: the name says nothing of the person.
+  const filename = `avatar-${randomBytes(8).toString('hex')}.${extension}`;
   const media = await context.wordpress.request<{ id: number }>('POST', '/wp/v2/media', {
-    body: new FileUpload(bytes, version.contentType, `entra-photo-${objectId}.${extension}`),
+    // The companion plugin marks the attachment as a sync photo, hidden from the public.
+    body: new FileUpload(bytes, version.contentType, filename, { 'x-entra-wp-sync-photo': '1' }),
     query: { _fields: 'id' },
   });
   context.index.put(
@@ -87,10 +91,29 @@ async function syncOne(
       meta: { [metaKeys.avatarId]: media.data.id, [metaKeys.photoEtag]: version.etag },
     }),
   );
-  if (storedAttachment) await deleteAttachment(context.wordpress, storedAttachment);
+  if (storedAttachment) await deleteOwnAttachment(user, storedAttachment, context);
   return 'uploaded';
 }
 
-async function deleteAttachment(wordpress: WordPressClient, id: number): Promise<void> {
+/**
+ * Deletes the user's previous photo, but only if the sync uploaded it: the avatar id
+ * is user meta an administrator can point at any attachment of the site.
+ */
+async function deleteOwnAttachment(user: WordPressUser, id: number, context: AvatarContext): Promise<void> {
+  const { wordpress, logger } = context;
+  // A failed look-up or delete leaves the file behind, which costs only disk space.
+  const marked = await wordpress
+    .request<{ entra_wp_sync_photo?: boolean }>('GET', `/wp/v2/media/${id}`, {
+      query: { context: 'edit', _fields: 'id,entra_wp_sync_photo' },
+    })
+    .then((response) => response.data.entra_wp_sync_photo === true)
+    .catch(() => undefined);
+  if (marked === undefined) return;
+  if (!marked) {
+    logger.warn(
+      `avatar of ${user.username}: attachment ${id} was not uploaded by the sync, so it is left in place`,
+    );
+    return;
+  }
   await wordpress.request('DELETE', `/wp/v2/media/${id}`, { query: { force: true } }).catch(() => undefined);
 }

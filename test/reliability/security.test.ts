@@ -589,6 +589,192 @@ describe('security: the companion plugin answers only accounts that may manage u
   });
 });
 
+describe('security: the sync and its allowed meta are shown to no one who may not edit users', () => {
+  let site: WordPressSite;
+  let author: number;
+  let quiet: number;
+  let contributor: string;
+  const objectId = '0b7e5d0c-1f7e-4a3e-9d57-3f1f0c2f8aa1';
+  const secretValues = [objectId, 'payroll-job', 'W/"photo-etag-1"', 'Secret Skunkworks'];
+
+  beforeAll(async () => {
+    site = await useWordPressSite();
+    const created = JSON.parse(
+      await runPhpOnSite(`
+        update_option('entra_wp_sync_allowed_meta_keys', ['department']);
+        $synced = function ($login, $role) {
+          $id = wp_insert_user(['user_login' => $login, 'user_email' => "$login@contoso.com", 'user_pass' => wp_generate_password(), 'role' => $role]);
+          update_user_meta($id, 'entra_wp_sync_object_id', '${objectId}');
+          update_user_meta($id, 'entra_wp_sync_jobs', ['payroll-job']);
+          update_user_meta($id, 'entra_wp_sync_status', 'active');
+          update_user_meta($id, 'entra_wp_sync_photo_etag', 'W/"photo-etag-1"');
+          update_user_meta($id, 'entra_wp_sync_avatar_id', 4242);
+          update_user_meta($id, 'entra_wp_sync_restore_roles', ['editor']);
+          update_user_meta($id, 'department', 'Secret Skunkworks');
+          return $id;
+        };
+        $author = $synced('writer', 'author');
+        wp_insert_post(['post_title' => 'Hello', 'post_status' => 'publish', 'post_author' => $author]);
+        // Published nothing: listed to contributors all the same by ?who=authors.
+        $quiet = $synced('quiet', 'editor');
+        $contributor = wp_insert_user(['user_login' => 'helper', 'user_email' => 'helper@contoso.com', 'user_pass' => wp_generate_password(), 'role' => 'contributor']);
+        [$app] = WP_Application_Passwords::create_new_application_password($contributor, ['name' => 'test']);
+        echo json_encode(['author' => $author, 'quiet' => $quiet, 'app' => $app]);
+      `),
+    ) as { author: number; quiet: number; app: string };
+    author = created.author;
+    quiet = created.quiet;
+    contributor = basicAuth('helper', created.app);
+  });
+
+  const shown = (text: string) =>
+    [...secretValues, 'entra_wp_sync_', 'department'].filter((value) => text.includes(value));
+
+  it('an anonymous visitor reading an author of a published post sees none of it', async () => {
+    const response = await fetch(`${site.restUrl}wp/v2/users/${author}`);
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ id: author, slug: 'writer' });
+    expect(shown(text)).toEqual([]);
+  });
+
+  it('a contributor listing everyone with ?who=authors sees none of it', async () => {
+    const response = await fetch(`${site.restUrl}wp/v2/users?who=authors&per_page=100`, {
+      headers: { authorization: contributor },
+    });
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect((JSON.parse(text) as Array<{ id: number }>).map((user) => user.id)).toEqual(
+      expect.arrayContaining([author, quiet]),
+    );
+    expect(shown(text)).toEqual([]);
+  });
+
+  it('the administrator reading with context=edit still sees all of it', async () => {
+    const response = await fetch(`${site.restUrl}wp/v2/users/${quiet}?context=edit`, {
+      headers: adminHeaders(site),
+    });
+    expect(((await response.json()) as { meta: Record<string, unknown> }).meta).toMatchObject({
+      entra_wp_sync_object_id: objectId,
+      entra_wp_sync_jobs: ['payroll-job'],
+      entra_wp_sync_status: 'active',
+      entra_wp_sync_photo_etag: 'W/"photo-etag-1"',
+      entra_wp_sync_avatar_id: 4242,
+      entra_wp_sync_restore_roles: ['editor'],
+      department: 'Secret Skunkworks',
+    });
+  });
+});
+
+describe('security: only an account that may also promote and delete users steers the sync', () => {
+  let site: WordPressSite;
+  let manager: string;
+  let staffer: number;
+  const state = () =>
+    sql(
+      "SELECT option_name, option_value FROM wp_options WHERE option_name IN ('entra_wp_sync_state_staff', 'entra_wp_sync_lock_staff') ORDER BY option_name",
+    );
+  const restoreRoles = () =>
+    runPhpOnSite(`echo json_encode(get_user_meta(${staffer}, 'entra_wp_sync_restore_roles'));`);
+  const call = async (method: string, route: string, authorization: string, body?: unknown) => {
+    const response = await fetch(`${site.restUrl}${route}`, {
+      method,
+      headers: { authorization, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as { code?: string } };
+  };
+  const admin = () => adminHeaders(site).authorization!;
+  let stateBefore: string;
+
+  beforeAll(async () => {
+    site = await useWordPressSite();
+    const created = JSON.parse(
+      await runPhpOnSite(`
+        // Manages people, but may neither change roles nor delete accounts.
+        add_role('user_manager', 'User manager', ['read' => true, 'list_users' => true, 'edit_users' => true, 'create_users' => true]);
+        $manager = wp_insert_user(['user_login' => 'manager', 'user_email' => 'manager@contoso.com', 'user_pass' => wp_generate_password(), 'role' => 'user_manager']);
+        [$app] = WP_Application_Passwords::create_new_application_password($manager, ['name' => 'test']);
+        $staffer = wp_insert_user(['user_login' => 'staffer', 'user_email' => 'staffer@contoso.com', 'user_pass' => wp_generate_password(), 'role' => 'subscriber']);
+        update_user_meta($staffer, 'entra_wp_sync_status', 'disabled');
+        echo json_encode(['app' => $app, 'staffer' => $staffer]);
+      `),
+    ) as { app: string; staffer: number };
+    manager = basicAuth('manager', created.app);
+    staffer = created.staffer;
+    await call('PUT', 'entra-wp-sync/v1/state/staff', admin(), {
+      checkpoint: { cursor: 'page-3' },
+      runId: 'real-run',
+    });
+    await call('POST', 'entra-wp-sync/v1/lock/staff', admin(), {
+      runId: 'real-run',
+      host: 'ci',
+      startedAt: '2026-01-01T00:00:00Z',
+    });
+    stateBefore = await state();
+  });
+
+  it.each([
+    ['GET', 'state/staff'],
+    ['PUT', 'state/staff'],
+    ['DELETE', 'state/staff'],
+    ['POST', 'lock/staff'],
+    ['DELETE', 'lock/staff'],
+  ])('refuses %s %s to a user manager without promote_users and delete_users', async (method, route) => {
+    const body = method === 'GET' ? undefined : { checkpoint: { cursor: 'hijacked' }, runId: 'real-run' };
+    const response = await call(method, `entra-wp-sync/v1/${route}`, manager, body);
+    expect([response.status, response.body.code]).toEqual([403, 'rest_forbidden']);
+    expect(await state()).toBe(stateBefore);
+    expect(stateBefore).toContain('page-3');
+  });
+
+  it.each([
+    ['entra_wp_sync_restore_roles', ['administrator']],
+    ['entra_wp_sync_status', 'active'],
+  ])('refuses the user manager writing %s of a disabled account', async (key, value) => {
+    const read = () => runPhpOnSite(`echo json_encode(get_user_meta(${staffer}, '${key}'));`);
+    const before = await read();
+    const response = await call('POST', `wp/v2/users/${staffer}`, manager, { meta: { [key]: value } });
+    expect(response.status).toBe(403);
+    expect(await read()).toBe(before);
+  });
+
+  it('lets the user manager write the rest of the sync meta, and the administrator the roles', async () => {
+    const managed = await call('POST', `wp/v2/users/${staffer}`, manager, {
+      meta: { entra_wp_sync_jobs: ['staff'] },
+    });
+    expect(managed.status).toBe(200);
+    const response = await call('POST', `wp/v2/users/${staffer}`, admin(), {
+      meta: { entra_wp_sync_restore_roles: ['administrator'] },
+    });
+    expect(response.status).toBe(200);
+    expect(await restoreRoles()).toBe('[["administrator"]]');
+  });
+
+  it.each([
+    ['PUT', 'state/staff', { checkpoint: { cursor: 'x' }, runId: ['real-run'] }],
+    ['PUT', 'state/staff', { checkpoint: { cursor: 'x' }, runId: { id: 'real-run' } }],
+    ['PUT', 'state/staff', { checkpoint: { cursor: 'x' }, runId: 'r'.repeat(201) }],
+    ['PUT', 'state/staff', { checkpoint: 'cursor=x', runId: 'real-run' }],
+    ['POST', 'lock/staff', { runId: { id: 'new-run' }, host: 'ci', startedAt: '2026-01-01T00:00:00Z' }],
+    ['POST', 'lock/staff', { runId: 'new-run', host: ['ci'], startedAt: '2026-01-01T00:00:00Z' }],
+    ['POST', 'lock/staff', { runId: 'new-run', host: 'ci', startedAt: { at: 0 } }],
+    ['DELETE', 'lock/staff', { runId: ['real-run'] }],
+  ])(
+    'answers %s %s with %j by the administrator with 400 rest_invalid_param',
+    async (method, route, body) => {
+      const response = await call(method, `entra-wp-sync/v1/${route}`, admin(), body);
+      expect([response.status, response.body.code]).toEqual([400, 'rest_invalid_param']);
+      expect(await state()).toBe(stateBefore);
+    },
+  );
+
+  it('answers the administrator on the state route (so the refusals above are not a broken route)', async () => {
+    const response = await call('GET', 'entra-wp-sync/v1/state/staff', admin());
+    expect(response).toEqual({ status: 200, body: { checkpoint: { cursor: 'page-3' } } });
+  });
+});
+
 describe('security: a user the sync disabled gets in by none of the five ways in', () => {
   const leaver: FakeUser = {
     id: 'dead0000-0000-4000-8000-0000000000f1',
@@ -708,5 +894,167 @@ describe('security: a user the sync disabled gets in by none of the five ways in
     const response = await passwordReset('leaver');
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('Password reset is not allowed for this user');
+  });
+});
+
+describe('security: disabling revokes every credential', () => {
+  const leaver: FakeUser = {
+    id: 'dead0000-0000-4000-8000-0000000000f2',
+    userPrincipalName: 'quitter@contoso.com',
+    mail: 'quitter@contoso.com',
+    mailNickname: 'quitter',
+    displayName: 'Quinn Itter',
+  };
+  const password = 'Old-Horse-Battery-42!';
+  const newPassword = 'Taken-Over-Pass-77!';
+  const testCookie = 'wordpress_test_cookie=WP%20Cookie%20check';
+  let harness: SyncHarness;
+  let site: WordPressSite;
+  let userId: number;
+  let applicationPassword: string;
+  let resetKey: string;
+  const before: Record<string, unknown> = {};
+
+  const php = (code: string) => runPhpOnSite(code.replaceAll('USER_ID', String(userId)));
+  const applicationPasswordCall = () =>
+    fetch(`${site.restUrl}wp/v2/users/me`, {
+      headers: { authorization: basicAuth('quitter', applicationPassword) },
+    });
+  /** What the user's password and reset key are now. */
+  const stored = async () =>
+    JSON.parse(
+      await php(`
+        $user = get_userdata(USER_ID);
+        echo json_encode([
+          'old' => wp_check_password(${JSON.stringify(password)}, $user->user_pass, USER_ID),
+          'new' => wp_check_password(${JSON.stringify(newPassword)}, $user->user_pass, USER_ID),
+          'key' => $user->user_activation_key,
+        ]);
+      `),
+    ) as { old: boolean; new: boolean; key: string };
+
+  /**
+   * Follows a reset link through wp-login.php as a browser would: the link stores the
+   * key in a cookie, then the form is posted with the new password. Returns the page
+   * WordPress ends on.
+   */
+  async function resetThroughWpLogin(key: string) {
+    const link = await fetch(
+      `${site.url}/wp-login.php?action=rp&key=${encodeURIComponent(key)}&login=quitter`,
+      { redirect: 'manual', headers: { cookie: testCookie } },
+    );
+    expect(link.status).toBe(302);
+    const resetCookie = link.headers
+      .getSetCookie()
+      .map((cookie) => cookie.split(';')[0])
+      .find((cookie) => cookie?.startsWith('wp-resetpass-'));
+    expect(resetCookie).toBeDefined();
+    const cookie = `${testCookie}; ${resetCookie}`;
+    const form = await fetch(`${site.url}/wp-login.php?action=resetpass`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({
+        pass1: newPassword,
+        pass2: newPassword,
+        rp_key: key,
+        'wp-submit': 'Save Password',
+      }),
+    });
+    return { status: form.status, url: form.url, text: await form.text() };
+  }
+
+  beforeAll(async () => {
+    harness = await startSyncHarness([leaver, ...generateUsers(3, 5153)]);
+    site = harness.site;
+    await harness.writeConfig({ actions: { delete: 'soft' }, map: { user_login: 'mailNickname' } });
+    expect((await harness.runJobs()).code).toBe(0);
+    const details = JSON.parse(
+      await runPhpOnSite(`
+        $user = get_user_by('login', 'quitter');
+        wp_set_password(${JSON.stringify(password)}, $user->ID);
+        [$app] = WP_Application_Passwords::create_new_application_password($user->ID, ['name' => 'laptop']);
+        // A reset link mailed before the person left, still unused.
+        $key = get_password_reset_key(get_userdata($user->ID));
+        echo json_encode(['id' => $user->ID, 'app' => $app, 'key' => $key]);
+      `),
+    ) as { id: number; app: string; key: string };
+    userId = details.id;
+    applicationPassword = details.app;
+    resetKey = details.key;
+    // Before: the application password and the reset key work.
+    before.applicationPassword = (await applicationPasswordCall()).status;
+    before.keyValid = await php(
+      `echo check_password_reset_key(${JSON.stringify(resetKey)}, 'quitter') instanceof WP_User ? 'valid' : 'invalid';`,
+    );
+    harness.graph.tenant.removeUser(leaver.id);
+    const disabling = await harness.runJobs();
+    before.disabled = disabling.rows.filter((row) => row.objectId === leaver.id).map((row) => row.action);
+  }, 120_000);
+
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('had a working application password and reset key, and the sync disabled the user', () => {
+    expect(before).toEqual({ applicationPassword: 200, keyValid: 'valid', disabled: ['disabled'] });
+  });
+
+  it('a reset link issued before the disable sets no password afterwards, and the key is gone', async () => {
+    const page = await resetThroughWpLogin(resetKey);
+    expect(page.status).toBe(200);
+    expect(page.url).toContain('error=invalidkey');
+    expect(page.text).toContain('Your password reset link appears to be invalid');
+    expect(page.text).not.toContain('Your password has been reset');
+    expect(await stored()).toEqual({ old: true, new: false, key: '' });
+    expect(
+      await php(
+        `echo is_wp_error(check_password_reset_key(${JSON.stringify(resetKey)}, 'quitter')) ? 'refused' : 'accepted';`,
+      ),
+    ).toBe('refused');
+  });
+
+  it('a reset key put back in the database after the disable sets no password either', async () => {
+    // As a database restore or a plugin writing keys itself would leave one: core's format, no allow_password_reset.
+    const key = 'KeptKey0123456789abc';
+    await php(`
+      global $wpdb;
+      require_once ABSPATH . WPINC . '/class-phpass.php';
+      $hash = time() . ':' . (new PasswordHash(8, true))->HashPassword('${key}');
+      $wpdb->update($wpdb->users, ['user_activation_key' => $hash], ['ID' => USER_ID]);
+      clean_user_cache(USER_ID);
+      echo 'ok';
+    `);
+    const page = await resetThroughWpLogin(key);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('This account has been disabled');
+    expect(page.text).not.toContain('Your password has been reset');
+    expect((await stored()).new).toBe(false);
+    // A reset form of a theme or shop ends in reset_password(): it stops there too.
+    const other = await php(
+      `reset_password(get_userdata(USER_ID), ${JSON.stringify(newPassword)}); echo 'password was reset';`,
+    );
+    expect(other).not.toContain('password was reset');
+    expect(other).toContain('This account has been disabled');
+    expect(await stored()).toMatchObject({ old: true, new: false });
+  });
+
+  it('the application passwords are deleted, and still refused once the user is back', async () => {
+    expect(await php('echo count(WP_Application_Passwords::get_user_application_passwords(USER_ID));')).toBe(
+      '0',
+    );
+    harness.graph.tenant.restoreUser(leaver.id);
+    const back = await harness.runJobs();
+    expect(back.rows.filter((row) => row.objectId === leaver.id).map((row) => row.action)).toEqual([
+      'restored',
+    ]);
+    // Back in: the password still signs in, so the 401 below is the revocation, not the disable.
+    const login = await fetch(`${site.url}/wp-login.php`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: testCookie },
+      body: new URLSearchParams({ log: 'quitter', pwd: password, 'wp-submit': 'Log In', testcookie: '1' }),
+    });
+    expect(login.status).toBe(302);
+    expect((await applicationPasswordCall()).status).toBe(401);
   });
 });

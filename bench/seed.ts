@@ -33,7 +33,13 @@ export async function seedWordPress(options: {
 }): Promise<number> {
   const config = await loadConfig(options.configPath, options.env);
   const resolved = config.jobs[0]!;
-  const job = toCycleJob(resolved, { selfId: 1, reassignTo: undefined, allowDeletes: false });
+  const job = toCycleJob(resolved, {
+    selfId: 1,
+    reassignTo: undefined,
+    allowDeletes: false,
+    allowAdoptions: false,
+    privilegedRoles: new Set(['administrator']),
+  });
   const desired = options.tenant
     .users()
     .map((user) => job.mapUser(user))

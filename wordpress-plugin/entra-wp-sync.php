@@ -49,6 +49,7 @@ function entra_wp_sync_features() {
 		'batch-users',
 		'user-index',
 		'user-lookup',
+		'adoption-proof',
 	);
 }
 
@@ -57,9 +58,21 @@ function entra_wp_sync_features() {
  * 2. User meta registered for REST
  *
  * Readable and writable through /wp/v2/users only by users who may edit that user
- * (edit_users / edit_user). Keys must match src/wordpress/meta-keys.ts.
+ * (edit_users / edit_user); the keys that decide roles also need promote_users.
+ * Every key is in the edit context only: the view context of /wp/v2/users is
+ * public for anyone with a published post. Keys must match src/wordpress/meta-keys.ts.
  * -----------------------------------------------------------------------------
  */
+
+/**
+ * show_in_rest arguments for a key: its schema, shown in the edit context only.
+ *
+ * @param array<string, mixed> $schema The key's type, items or enum.
+ * @return array{schema: array<string, mixed>}
+ */
+function entra_wp_sync_edit_only_rest( $schema = array() ) {
+	return array( 'schema' => array_merge( $schema, array( 'context' => array( 'edit' ) ) ) );
+}
 
 /**
  * Meta definitions: key => register_meta() arguments specific to that key.
@@ -67,11 +80,11 @@ function entra_wp_sync_features() {
  * @return array<string, array<string, mixed>>
  */
 function entra_wp_sync_user_meta_definitions() {
-	$string_array = array(
-		'schema' => array(
+	$string_array = entra_wp_sync_edit_only_rest(
+		array(
 			'type'  => 'array',
 			'items' => array( 'type' => 'string' ),
-		),
+		)
 	);
 
 	return array(
@@ -80,7 +93,7 @@ function entra_wp_sync_user_meta_definitions() {
 			'type'         => 'string',
 			'description'  => 'Microsoft Entra object id of the synced user.',
 			'default'      => '',
-			'show_in_rest' => true,
+			'show_in_rest' => entra_wp_sync_edit_only_rest(),
 		),
 		// Names of the sync jobs that manage this account.
 		'entra_wp_sync_jobs'          => array(
@@ -94,11 +107,11 @@ function entra_wp_sync_user_meta_definitions() {
 			'type'         => 'string',
 			'description'  => 'Sync status of the user: active or disabled.',
 			// No 'default': register_meta() refuses a default outside the enum ('' when unset).
-			'show_in_rest' => array(
-				'schema' => array(
+			'show_in_rest' => entra_wp_sync_edit_only_rest(
+				array(
 					'type' => 'string',
 					'enum' => array( 'active', 'disabled' ),
-				),
+				)
 			),
 		),
 		// Media library attachment holding the synced Entra photo (0: none).
@@ -106,14 +119,14 @@ function entra_wp_sync_user_meta_definitions() {
 			'type'         => 'integer',
 			'description'  => 'Attachment id of the synced Entra profile photo.',
 			'default'      => 0,
-			'show_in_rest' => true,
+			'show_in_rest' => entra_wp_sync_edit_only_rest(),
 		),
 		// @odata.mediaEtag of the photo that attachment holds, to upload only changes.
 		'entra_wp_sync_photo_etag'    => array(
 			'type'         => 'string',
 			'description'  => 'Entra photo version the avatar was made from.',
 			'default'      => '',
-			'show_in_rest' => true,
+			'show_in_rest' => entra_wp_sync_edit_only_rest(),
 		),
 		// Roles to give back when a disabled account is enabled again.
 		'entra_wp_sync_restore_roles' => array(
@@ -126,7 +139,18 @@ function entra_wp_sync_user_meta_definitions() {
 }
 
 /**
- * Only someone who may edit the user may read or write the tool's meta.
+ * Keys that decide which roles an account gets: restore roles are given back on
+ * enabling, and the status triggers that. Writing them is promoting the user.
+ *
+ * @return string[]
+ */
+function entra_wp_sync_role_meta_keys() {
+	return array( 'entra_wp_sync_restore_roles', 'entra_wp_sync_status' );
+}
+
+/**
+ * Only someone who may edit the user may read or write the tool's meta, and only
+ * someone who may also promote users may write the keys that lead to roles.
  *
  * @param bool   $allowed   Whether the user can edit the meta key (ignored).
  * @param string $meta_key  The meta key.
@@ -135,6 +159,9 @@ function entra_wp_sync_user_meta_definitions() {
  */
 function entra_wp_sync_can_edit_user_meta( $allowed, $meta_key, $object_id ) {
 	if ( ! current_user_can( 'edit_users' ) ) {
+		return false;
+	}
+	if ( in_array( $meta_key, entra_wp_sync_role_meta_keys(), true ) && ! current_user_can( 'promote_users' ) ) {
 		return false;
 	}
 	return $object_id ? current_user_can( 'edit_user', (int) $object_id ) : true;
@@ -165,7 +192,8 @@ add_action( 'init', 'entra_wp_sync_register_user_meta' );
  * option entra_wp_sync_allowed_meta_keys (an array of keys) and the filter of the
  * same name. Keys that could change what a user may do or hide internal state are
  * refused whatever the option says: "_"-prefixed keys, capabilities, user levels,
- * session tokens, the sync's own markers and WordPress's own profile keys.
+ * session tokens, the sync's own markers and WordPress's own profile keys. Like the
+ * sync's own keys, they are shown in the edit context only.
  * -----------------------------------------------------------------------------
  */
 
@@ -205,7 +233,7 @@ function entra_wp_sync_register_custom_meta() {
 				'type'          => 'string',
 				'single'        => true,
 				'default'       => '',
-				'show_in_rest'  => true,
+				'show_in_rest'  => entra_wp_sync_edit_only_rest(),
 				'auth_callback' => 'entra_wp_sync_can_edit_user_meta',
 			)
 		);
@@ -290,7 +318,9 @@ add_action( 'rest_api_init', 'entra_wp_sync_register_rest_routes' );
  * The tool disables a user by setting entra_wp_sync_status to 'disabled' (and
  * removing their roles). Every way in is closed: password login by username or
  * email, application passwords, existing session cookies (destroyed at once and
- * refused afterwards) and password reset.
+ * refused afterwards) and password reset. Credentials are revoked rather than only
+ * refused, so that none comes back when the user is enabled again: sessions,
+ * application passwords and a pending password reset key are deleted.
  * -----------------------------------------------------------------------------
  */
 
@@ -331,26 +361,174 @@ function entra_wp_sync_block_current_user( $user_id ) {
 }
 add_filter( 'determine_current_user', 'entra_wp_sync_block_current_user', 100 );
 
-/** Password reset links are neither sent nor accepted. */
+/** No new password reset key is issued (core asks this filter only when issuing one). */
 function entra_wp_sync_block_password_reset( $allowed, $user_id ) {
 	return entra_wp_sync_is_disabled( $user_id ) ? false : $allowed;
 }
 add_filter( 'allow_password_reset', 'entra_wp_sync_block_password_reset', 100, 2 );
 
-/** The moment a user is disabled, every session of theirs ends. */
-function entra_wp_sync_end_sessions_on_disable( $meta_id, $user_id, $meta_key, $meta_value ) {
-	if ( 'entra_wp_sync_status' === $meta_key && 'disabled' === $meta_value ) {
-		WP_Session_Tokens::get_instance( (int) $user_id )->destroy_all();
+/**
+ * A key that still matches (issued before the disable and somehow kept) sets no
+ * password on wp-login.php: the reset form shows the reason instead.
+ *
+ * @param WP_Error         $errors Errors of the reset form.
+ * @param WP_User|WP_Error $user   The user the key belongs to, if it matched.
+ */
+function entra_wp_sync_refuse_reset_form( $errors, $user ) {
+	if ( $user instanceof WP_User && entra_wp_sync_is_disabled( $user->ID ) ) {
+		$errors->add( 'entra_wp_sync_disabled', esc_html( entra_wp_sync_disabled_error()->get_error_message() ) );
 	}
 }
-add_action( 'added_user_meta', 'entra_wp_sync_end_sessions_on_disable', 10, 4 );
-add_action( 'updated_user_meta', 'entra_wp_sync_end_sessions_on_disable', 10, 4 );
+add_action( 'validate_password_reset', 'entra_wp_sync_refuse_reset_form', 10, 2 );
+
+/**
+ * Any other reset flow (a theme's or a shop's form) ends in reset_password(), which
+ * cannot be told no: stopping the request is what keeps the password unchanged.
+ *
+ * @param WP_User $user The user whose password is about to be reset.
+ */
+function entra_wp_sync_refuse_reset_password( $user ) {
+	if ( $user instanceof WP_User && entra_wp_sync_is_disabled( $user->ID ) ) {
+		wp_die( esc_html( entra_wp_sync_disabled_error()->get_error_message() ), '', array( 'response' => 403 ) );
+	}
+}
+add_action( 'password_reset', 'entra_wp_sync_refuse_reset_password', 1 );
+
+/**
+ * Forgets the user's pending reset key, which check_password_reset_key() would
+ * otherwise accept until it expires. Written directly: wp_update_user() would run
+ * the whole profile update and its hooks for one column.
+ */
+function entra_wp_sync_clear_reset_key( $user_id ) {
+	global $wpdb;
+	$wpdb->update( $wpdb->users, array( 'user_activation_key' => '' ), array( 'ID' => (int) $user_id ) );
+	clean_user_cache( (int) $user_id );
+}
+
+/** The moment a user is disabled, their sessions, application passwords and reset key are gone. */
+function entra_wp_sync_revoke_on_disable( $meta_id, $user_id, $meta_key, $meta_value ) {
+	if ( 'entra_wp_sync_status' !== $meta_key || 'disabled' !== $meta_value ) {
+		return;
+	}
+	WP_Session_Tokens::get_instance( (int) $user_id )->destroy_all();
+	WP_Application_Passwords::delete_all_application_passwords( (int) $user_id );
+	entra_wp_sync_clear_reset_key( $user_id );
+}
+add_action( 'added_user_meta', 'entra_wp_sync_revoke_on_disable', 10, 4 );
+add_action( 'updated_user_meta', 'entra_wp_sync_revoke_on_disable', 10, 4 );
 
 /*
  * -----------------------------------------------------------------------------
  * 5. The synced Entra photo is the user's avatar
+ *
+ * The tool uploads each photo to /wp/v2/media with the header
+ * X-Entra-WP-Sync-Photo: 1, and the attachment is marked with the post meta
+ * _entra_wp_sync_photo. Marked photos are kept out of the media routes and
+ * attachment pages for anyone who may not list users (a photo is a face tied to a
+ * person); the avatar keeps showing through its image URL. The mark is shown to the
+ * tool in the edit context, so it deletes only photos it uploaded itself.
  * -----------------------------------------------------------------------------
  */
+
+define( 'ENTRA_WP_SYNC_PHOTO_META', '_entra_wp_sync_photo' );
+
+/** Whether the REST request is POST /wp/v2/media with the tool's photo header (the uploader's capability is checked when marking). */
+$GLOBALS['entra_wp_sync_photo_upload'] = false;
+
+function entra_wp_sync_note_photo_upload( $response, $handler, $request ) {
+	$GLOBALS['entra_wp_sync_photo_upload'] = 'POST' === $request->get_method()
+		&& '/wp/v2/media' === $request->get_route()
+		&& '1' === $request->get_header( 'X-Entra-WP-Sync-Photo' );
+	return $response;
+}
+add_filter( 'rest_request_before_callbacks', 'entra_wp_sync_note_photo_upload', 10, 3 );
+
+function entra_wp_sync_forget_photo_upload( $response ) {
+	$GLOBALS['entra_wp_sync_photo_upload'] = false;
+	return $response;
+}
+add_filter( 'rest_request_after_callbacks', 'entra_wp_sync_forget_photo_upload' );
+
+function entra_wp_sync_mark_photo( $attachment_id ) {
+	if ( $GLOBALS['entra_wp_sync_photo_upload'] && current_user_can( 'edit_users' ) ) {
+		update_post_meta( $attachment_id, ENTRA_WP_SYNC_PHOTO_META, 1 );
+	}
+}
+add_action( 'add_attachment', 'entra_wp_sync_mark_photo' );
+
+function entra_wp_sync_is_photo( $attachment_id ) {
+	return (bool) get_post_meta( (int) $attachment_id, ENTRA_WP_SYNC_PHOTO_META, true );
+}
+
+/** Those who manage users see the photos; everyone else finds none. */
+function entra_wp_sync_hides_photos() {
+	return ! current_user_can( 'list_users' );
+}
+
+/** GET /wp/v2/media lists no photo to those it hides them from. */
+function entra_wp_sync_exclude_photos_from_media( $args ) {
+	if ( ! entra_wp_sync_hides_photos() ) {
+		return $args;
+	}
+	$not_a_photo = array(
+		'key'     => ENTRA_WP_SYNC_PHOTO_META,
+		'compare' => 'NOT EXISTS',
+	);
+	// Nested, so a caller's own meta query keeps its relation.
+	$args['meta_query'] = empty( $args['meta_query'] ) ? array( $not_a_photo ) : array( 'relation' => 'AND', $not_a_photo, $args['meta_query'] );
+	return $args;
+}
+add_filter( 'rest_attachment_query', 'entra_wp_sync_exclude_photos_from_media' );
+
+/** /wp/v2/media/{id} (and its sub-routes) answers for a photo as for a missing attachment. */
+function entra_wp_sync_hide_photo_item( $response, $handler, $request ) {
+	if ( is_wp_error( $response ) || ! preg_match( '#^/wp/v2/media/(\d+)(/|$)#', $request->get_route(), $matches ) ) {
+		return $response;
+	}
+	if ( entra_wp_sync_is_photo( $matches[1] ) && entra_wp_sync_hides_photos() ) {
+		// Core's own code and message, so the answer does not tell a photo from nothing.
+		return new WP_Error( 'rest_post_invalid_id', __( 'Invalid post ID.' ), array( 'status' => 404 ) );
+	}
+	return $response;
+}
+add_filter( 'rest_request_before_callbacks', 'entra_wp_sync_hide_photo_item', 10, 3 );
+
+/**
+ * The attachment page of a photo is a 404 for those it is hidden from. It runs before
+ * the canonical redirect, which would send ?attachment_id= to the photo's own address.
+ */
+function entra_wp_sync_hide_photo_page() {
+	global $wp_query;
+	if ( is_attachment() && entra_wp_sync_is_photo( get_queried_object_id() ) && entra_wp_sync_hides_photos() ) {
+		$wp_query->set_404();
+		status_header( 404 );
+		nocache_headers();
+		// On a 404, the canonical redirect looks the ?attachment_id= up again and redirects to it.
+		add_filter( 'redirect_canonical', '__return_false' );
+	}
+}
+add_action( 'template_redirect', 'entra_wp_sync_hide_photo_page', 1 );
+
+function entra_wp_sync_photo_field( $attachment ) {
+	return entra_wp_sync_is_photo( $attachment['id'] );
+}
+
+function entra_wp_sync_register_photo_field() {
+	register_rest_field(
+		'attachment',
+		'entra_wp_sync_photo',
+		array(
+			'get_callback' => 'entra_wp_sync_photo_field',
+			'schema'       => array(
+				'description' => __( 'Whether entra-wp-sync uploaded this attachment as a user photo.', 'entra-wp-sync' ),
+				'type'        => 'boolean',
+				'context'     => array( 'edit' ),
+				'readonly'    => true,
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_photo_field' );
 
 function entra_wp_sync_avatar_user_id( $id_or_email ) {
 	if ( is_numeric( $id_or_email ) ) {
@@ -412,6 +590,24 @@ function entra_wp_sync_rest_can_manage_users() {
 		'rest_forbidden',
 		__( 'Sorry, you are not allowed to manage the sync state.' ),
 		array( 'status' => is_user_logged_in() ? 403 : 401 )
+	);
+}
+
+/**
+ * The checkpoint and the lock steer runs that create, delete and promote users, so
+ * changing them takes every capability such a run needs.
+ *
+ * @return true|WP_Error
+ */
+function entra_wp_sync_rest_can_manage_sync() {
+	$allowed = entra_wp_sync_rest_can_manage_users();
+	if ( true !== $allowed || ( current_user_can( 'delete_users' ) && current_user_can( 'promote_users' ) ) ) {
+		return $allowed;
+	}
+	return new WP_Error(
+		'rest_forbidden',
+		__( 'Sorry, you are not allowed to manage the sync state.', 'entra-wp-sync' ),
+		array( 'status' => 403 )
 	);
 }
 
@@ -491,43 +687,59 @@ function entra_wp_sync_rest_release_lock( WP_REST_Request $request ) {
 	return rest_ensure_response( array( 'released' => true ) );
 }
 
+/**
+ * Arguments of the state and lock routes. None is required, so that callers who
+ * may not use a route are told so rather than which argument they left out.
+ *
+ * @return array<string, array<string, mixed>>
+ */
+function entra_wp_sync_state_route_args() {
+	$text = fn( $max_length, $description ) => array(
+		'type'        => 'string',
+		'maxLength'   => $max_length,
+		'description' => $description,
+	);
+	return array(
+		'job'        => $text( 63, __( 'Name of the sync job.', 'entra-wp-sync' ) ),
+		'runId'      => $text( 200, __( 'Id of the run holding the lock.', 'entra-wp-sync' ) ),
+		'host'       => $text( 255, __( 'Machine the run is on.', 'entra-wp-sync' ) ),
+		'startedAt'  => $text( 64, __( 'When the run started.', 'entra-wp-sync' ) ),
+		'checkpoint' => array(
+			'type'        => 'object',
+			'description' => __( 'Checkpoint of the job, saved as it is sent.', 'entra-wp-sync' ),
+		),
+	);
+}
+
+/**
+ * @param string[] $names Arguments the route takes.
+ */
+function entra_wp_sync_state_route( $methods, $callback, $names ) {
+	return array(
+		'methods'             => $methods,
+		'callback'            => $callback,
+		'permission_callback' => 'entra_wp_sync_rest_can_manage_sync',
+		'args'                => array_intersect_key( entra_wp_sync_state_route_args(), array_flip( $names ) ),
+	);
+}
+
 function entra_wp_sync_register_state_routes() {
 	$job = '(?P<job>[a-z0-9][a-z0-9_-]{0,62})';
 	register_rest_route(
 		ENTRA_WP_SYNC_REST_NAMESPACE,
 		'/state/' . $job,
 		array(
-			array(
-				'methods'             => WP_REST_Server::READABLE,
-				'callback'            => 'entra_wp_sync_rest_get_state',
-				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
-			),
-			array(
-				'methods'             => 'PUT',
-				'callback'            => 'entra_wp_sync_rest_put_state',
-				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
-			),
-			array(
-				'methods'             => WP_REST_Server::DELETABLE,
-				'callback'            => 'entra_wp_sync_rest_delete_state',
-				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
-			),
+			entra_wp_sync_state_route( WP_REST_Server::READABLE, 'entra_wp_sync_rest_get_state', array( 'job' ) ),
+			entra_wp_sync_state_route( 'PUT', 'entra_wp_sync_rest_put_state', array( 'job', 'checkpoint', 'runId' ) ),
+			entra_wp_sync_state_route( WP_REST_Server::DELETABLE, 'entra_wp_sync_rest_delete_state', array( 'job' ) ),
 		)
 	);
 	register_rest_route(
 		ENTRA_WP_SYNC_REST_NAMESPACE,
 		'/lock/' . $job,
 		array(
-			array(
-				'methods'             => WP_REST_Server::CREATABLE,
-				'callback'            => 'entra_wp_sync_rest_take_lock',
-				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
-			),
-			array(
-				'methods'             => WP_REST_Server::DELETABLE,
-				'callback'            => 'entra_wp_sync_rest_release_lock',
-				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
-			),
+			entra_wp_sync_state_route( WP_REST_Server::CREATABLE, 'entra_wp_sync_rest_take_lock', array( 'job', 'runId', 'host', 'startedAt' ) ),
+			entra_wp_sync_state_route( WP_REST_Server::DELETABLE, 'entra_wp_sync_rest_release_lock', array( 'job', 'runId' ) ),
 		)
 	);
 }
@@ -709,7 +921,7 @@ define( 'ENTRA_WP_SYNC_LOOKUP_MAX_KEYS', 2000 );
 /**
  * A user as GET /wp/v2/users/{id}?context=edit shows the fields the tool reads.
  */
-function entra_wp_sync_compact_user( WP_User $user, WP_REST_User_Meta_Fields $meta_fields, WP_REST_Request $request ) {
+function entra_wp_sync_compact_user( WP_User $user, WP_REST_User_Meta_Fields $meta_fields, WP_REST_Request $request, $id_keys ) {
 	return array(
 		'id'          => $user->ID,
 		'username'    => $user->user_login,
@@ -724,14 +936,17 @@ function entra_wp_sync_compact_user( WP_User $user, WP_REST_User_Meta_Fields $me
 		'locale'      => get_user_locale( $user ),
 		// Core's own meta serialisation, so values compare equal to /wp/v2/users.
 		'meta'        => (object) $meta_fields->get_value( $user->ID, $request ),
+		// As the REST field of the same name shows it on /wp/v2/users (section 10).
+		'entra_wp_sync_identity' => entra_wp_sync_identity_of( $user, $id_keys ),
 	);
 }
 
 /**
- * @param int[] $include Only these user ids; null for a page of everyone.
+ * @param array    $args    WP_User_Query arguments over the defaults below.
+ * @param string[] $id_keys Meta keys other tools keep Entra object IDs in (section 10).
  * @return array{0: array<int, array<string, mixed>>, 1: int}
  */
-function entra_wp_sync_query_users( $args ) {
+function entra_wp_sync_query_users( $args, $id_keys = array() ) {
 	$query = new WP_User_Query(
 		array_merge(
 			array(
@@ -748,7 +963,7 @@ function entra_wp_sync_query_users( $args ) {
 	$request->set_param( 'context', 'edit' );
 	$users = array();
 	foreach ( $query->get_results() as $user ) {
-		$users[] = entra_wp_sync_compact_user( $user, $meta_fields, $request );
+		$users[] = entra_wp_sync_compact_user( $user, $meta_fields, $request, $id_keys );
 	}
 	return array( $users, (int) $query->get_total() );
 }
@@ -764,7 +979,8 @@ function entra_wp_sync_rest_user_index( WP_REST_Request $request ) {
 		array(
 			'number' => $per_page,
 			'paged'  => $page,
-		)
+		),
+		entra_wp_sync_requested_id_keys( $request )
 	);
 	$response = rest_ensure_response( $users );
 	$response->header( 'X-WP-Total', (string) $total );
@@ -792,6 +1008,7 @@ function entra_wp_sync_rest_user_lookup( WP_REST_Request $request ) {
 	$logins       = $request->get_param( 'logins' );
 	$short_logins = $request->get_param( 'shortLogins' );
 	$job          = $request->get_param( 'job' );
+	$id_keys      = entra_wp_sync_requested_id_keys( $request );
 
 	// Email and login columns use a case-insensitive collation, as matching wants.
 	$ids = array();
@@ -800,8 +1017,9 @@ function entra_wp_sync_rest_user_lookup( WP_REST_Request $request ) {
 			$ids,
 			$wpdb->get_col(
 				// LEFT() keeps MariaDB off the longtext comparison path: twice as fast on 100,000 users.
-				$wpdb->prepare( "SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key = %s AND LEFT(meta_value, 64) IN (", 'entra_wp_sync_object_id' )
-				. entra_wp_sync_in_list( $object_ids ) . ')'
+				// Other tools' keys too: an account WPO365 linked is found by its object ID.
+				"SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key IN (" . entra_wp_sync_in_list( array_merge( array( 'entra_wp_sync_object_id' ), $id_keys ) )
+				. ') AND LEFT(meta_value, 64) IN (' . entra_wp_sync_in_list( $object_ids ) . ')'
 			)
 		);
 	}
@@ -827,7 +1045,8 @@ function entra_wp_sync_rest_user_lookup( WP_REST_Request $request ) {
 				'include'     => $ids,
 				'number'      => -1,
 				'count_total' => false,
-			)
+			),
+			$id_keys
 		);
 	}
 
@@ -856,6 +1075,16 @@ function entra_wp_sync_register_user_routes() {
 		'maxItems' => ENTRA_WP_SYNC_LOOKUP_MAX_KEYS,
 		'default'  => array(),
 	);
+	$id_keys = array(
+		'description' => __( 'User meta keys other tools keep Entra object IDs in.', 'entra-wp-sync' ),
+		'type'        => 'array',
+		'items'       => array(
+			'type'    => 'string',
+			'pattern' => '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+		),
+		'maxItems'    => 10,
+		'default'     => array(),
+	);
 	register_rest_route(
 		ENTRA_WP_SYNC_REST_NAMESPACE,
 		'/users',
@@ -875,6 +1104,7 @@ function entra_wp_sync_register_user_routes() {
 					'maximum' => ENTRA_WP_SYNC_INDEX_MAX_PER_PAGE,
 					'default' => 1000,
 				),
+				ENTRA_WP_SYNC_ID_KEYS_PARAM => $id_keys,
 			),
 		)
 	);
@@ -895,8 +1125,142 @@ function entra_wp_sync_register_user_routes() {
 					'type'      => 'string',
 					'maxLength' => 63,
 				),
+				ENTRA_WP_SYNC_ID_KEYS_PARAM => $id_keys,
 			),
 		)
 	);
 }
 add_action( 'rest_api_init', 'entra_wp_sync_register_user_routes' );
+
+/*
+ * -----------------------------------------------------------------------------
+ * 10. What an account was before the sync knew it
+ *
+ * The sync links ("adopts") an existing account found by email or login only with
+ * proof that the account is that person's: it already carries the person's Entra
+ * object ID under a key a sign-in plugin writes (WPO365: aadObjectId), or it had
+ * that email or login before the job began managing the site. A member can change
+ * their own email over REST at once, so every change of an account's email or login
+ * made by anyone but the sync is recorded, in a "_" key the REST API cannot write.
+ * The record, the registration time and the object IDs other plugins stored are
+ * served read-only, to callers who may edit users, as the REST field
+ * entra_wp_sync_identity.
+ * -----------------------------------------------------------------------------
+ */
+
+define( 'ENTRA_WP_SYNC_IDENTITY_CHANGED_KEY', '_entra_wp_sync_identity_changed_at' );
+/** WordPress keeps registration to the second; "before the job began" needs better. */
+define( 'ENTRA_WP_SYNC_REGISTERED_KEY', '_entra_wp_sync_registered_at' );
+/** Request parameter naming the user meta keys other tools keep an Entra object ID in. */
+define( 'ENTRA_WP_SYNC_ID_KEYS_PARAM', 'entra_wp_sync_id_keys' );
+
+/**
+ * Whether this request is the sync itself (it sends X-Entra-WP-Sync) changing someone
+ * else's account; a member editing their own account never counts, header or not.
+ */
+function entra_wp_sync_is_sync_editing( $user_id ) {
+	return defined( 'REST_REQUEST' ) && REST_REQUEST
+		&& ! empty( $_SERVER['HTTP_X_ENTRA_WP_SYNC'] )
+		&& get_current_user_id() !== (int) $user_id
+		&& current_user_can( 'promote_users' );
+}
+
+function entra_wp_sync_record_identity_change( $user_id, $old_user_data ) {
+	$user = get_userdata( $user_id );
+	if ( ! $user || ! ( $old_user_data instanceof WP_User ) ) {
+		return;
+	}
+	$email_changed = strtolower( (string) $old_user_data->user_email ) !== strtolower( (string) $user->user_email );
+	$login_changed = strtolower( (string) $old_user_data->user_login ) !== strtolower( (string) $user->user_login );
+	if ( ( $email_changed || $login_changed ) && ! entra_wp_sync_is_sync_editing( $user_id ) ) {
+		update_user_meta( $user_id, ENTRA_WP_SYNC_IDENTITY_CHANGED_KEY, sprintf( '%.3F', microtime( true ) ) );
+	}
+}
+add_action( 'profile_update', 'entra_wp_sync_record_identity_change', 10, 2 );
+
+/** Accounts the sync creates carry its marker instead, so they cost no extra row. */
+function entra_wp_sync_record_registration( $user_id ) {
+	if ( ! entra_wp_sync_is_sync_editing( $user_id ) ) {
+		update_user_meta( $user_id, ENTRA_WP_SYNC_REGISTERED_KEY, sprintf( '%.3F', microtime( true ) ) );
+	}
+}
+add_action( 'user_register', 'entra_wp_sync_record_registration', 10, 1 );
+
+/**
+ * The meta keys a request names as holding other tools' Entra object IDs.
+ *
+ * @return string[]
+ */
+function entra_wp_sync_requested_id_keys( $request ) {
+	$keys = $request instanceof WP_REST_Request ? $request->get_param( ENTRA_WP_SYNC_ID_KEYS_PARAM ) : null;
+	if ( is_string( $keys ) ) {
+		$keys = explode( ',', $keys );
+	}
+	if ( ! is_array( $keys ) ) {
+		return array();
+	}
+	$valid = array_filter(
+		$keys,
+		fn( $key ) => is_string( $key ) && 1 === preg_match( '/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/', $key )
+	);
+	return array_slice( array_values( array_unique( $valid ) ), 0, 10 );
+}
+
+/** RFC 3339 in UTC with milliseconds, from a Unix time with a fraction. */
+function entra_wp_sync_rfc3339( $timestamp ) {
+	$seconds = (int) floor( (float) $timestamp );
+	$millis  = min( 999, (int) round( ( (float) $timestamp - $seconds ) * 1000 ) );
+	return gmdate( 'Y-m-d\TH:i:s', $seconds ) . sprintf( '.%03dZ', $millis );
+}
+
+/**
+ * What the sync needs to decide an adoption. Only GUID-shaped values of the
+ * requested keys are returned, so the route cannot be used to read other meta.
+ *
+ * @return array{registeredAt: string, identityChangedAt: ?string, linkedObjectIds: object}
+ */
+function entra_wp_sync_identity_of( WP_User $user, $id_keys ) {
+	$changed    = (float) get_user_meta( $user->ID, ENTRA_WP_SYNC_IDENTITY_CHANGED_KEY, true );
+	$registered = (float) get_user_meta( $user->ID, ENTRA_WP_SYNC_REGISTERED_KEY, true );
+	if ( $registered <= 0 ) {
+		// Only the second is known: count the account as registered at its very end.
+		$registered = strtotime( $user->user_registered . ' UTC' ) + 0.999;
+	}
+	$linked  = array();
+	foreach ( $id_keys as $key ) {
+		$value = get_user_meta( $user->ID, $key, true );
+		if ( is_string( $value ) && preg_match( '/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i', $value ) ) {
+			$linked[ $key ] = $value;
+		}
+	}
+	return array(
+		'registeredAt'      => entra_wp_sync_rfc3339( $registered ),
+		'identityChangedAt' => $changed > 0 ? entra_wp_sync_rfc3339( $changed ) : null,
+		'linkedObjectIds'   => (object) $linked,
+	);
+}
+
+function entra_wp_sync_rest_identity_field( $user_data, $field_name, $request ) {
+	$user = get_userdata( (int) $user_data['id'] );
+	if ( ! $user || ! current_user_can( 'edit_user', $user->ID ) ) {
+		return null;
+	}
+	return entra_wp_sync_identity_of( $user, entra_wp_sync_requested_id_keys( $request ) );
+}
+
+function entra_wp_sync_register_identity_field() {
+	register_rest_field(
+		'user',
+		'entra_wp_sync_identity',
+		array(
+			'get_callback' => 'entra_wp_sync_rest_identity_field',
+			'schema'       => array(
+				'description' => __( 'Registration, last change of email or login by anyone but the sync, and Entra object IDs other tools stored.', 'entra-wp-sync' ),
+				'type'        => 'object',
+				'context'     => array( 'edit' ),
+				'readonly'    => true,
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_identity_field' );

@@ -48,13 +48,23 @@ export async function runAction(): Promise<void> {
       singleUser: core.getInput('user') || undefined,
       dryRun: booleanInput('dry-run'),
       allowDeletes: booleanInput('allow-deletes'),
+      allowAdoptions: booleanInput('allow-adoptions'),
       outDir: core.getInput('out') || undefined,
       env: process.env,
       logger: actionsLogger,
     });
     const total = (action: string) =>
       outcome.summaries.reduce((sum, summary) => sum + (summary.counts[action] ?? 0), 0);
-    for (const action of ['created', 'updated', 'disabled', 'deleted', 'restored', 'unchanged', 'failed']) {
+    for (const action of [
+      'created',
+      'adopted',
+      'updated',
+      'disabled',
+      'deleted',
+      'restored',
+      'unchanged',
+      'failed',
+    ]) {
       core.setOutput(action, total(action));
     }
     core.setOutput(
@@ -101,6 +111,6 @@ function failureMessage(exitCode: number, fatal: Array<string | undefined>): str
   if (exitCode === ExitCode.partial)
     return 'Some users could not be synced; see the results file for the reasons.';
   if (exitCode === ExitCode.deletesHeld)
-    return 'Deletions were held back by the safety threshold; approve with allow-deletes.';
+    return 'Removals or adoptions were held back for a person to approve; see the summary, then approve with allow-deletes or allow-adoptions.';
   return fatal.filter(Boolean).join('\n') || 'The sync failed.';
 }

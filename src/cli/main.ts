@@ -35,6 +35,7 @@ Options:
   --out DIR           write the run's reports into DIR
   --dry-run           plan and report, write nothing
   --allow-deletes     approve removals held back by the safety threshold
+  --allow-adoptions   link existing accounts held back for lack of proof
   --quiet             only warnings and errors
   --log-format FMT    text (default) or json
   -h, --help          this help
@@ -87,6 +88,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           job: values.job,
           dryRun: values['dry-run'] ?? false,
           allowDeletes: values['allow-deletes'] ?? false,
+          allowAdoptions: values['allow-adoptions'] ?? false,
           progress,
           outDir: values.out,
           env: io.env,
@@ -105,6 +107,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           job: values.job,
           dryRun: values['dry-run'] ?? false,
           allowDeletes: false,
+          allowAdoptions: values['allow-adoptions'] ?? false,
           progress,
           singleUser: user,
           outDir: values.out,
@@ -153,6 +156,7 @@ function parseCommandLine(argv: string[]) {
       out: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'allow-deletes': { type: 'boolean' },
+      'allow-adoptions': { type: 'boolean' },
       quiet: { type: 'boolean' },
       'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },

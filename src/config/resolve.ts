@@ -53,6 +53,7 @@ export type ResolvedJob = {
   deleteScope: 'managed' | { domains: string[] };
   guests: JobConfig['guests'];
   protect: string[];
+  adoption: JobConfig['adoption'];
   map: ResolvedMap;
   roles: JobConfig['roles'];
   avatar: JobConfig['avatar'];
@@ -114,6 +115,7 @@ function resolveJob(file: JobsFile, job: JobConfig, state: ResolvedState): Resol
         : { domains: job.deleteScope.domains.map((domain) => domain.replace(/^@/, '').toLowerCase()) },
     guests: job.guests,
     protect: job.protect,
+    adoption: job.adoption,
     map: resolveMap(job.map),
     roles: job.roles,
     avatar: job.avatar,

@@ -15,6 +15,9 @@ import { rolesSettings } from './roles-schema.ts';
 const domainName = new RegExp(`^@?${domainText}$`);
 export const jobNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const matchRules = ['objectId', 'email', 'username', 'shortLogin'] as const;
+
+/** Where Entra sign-in plugins for WordPress keep a user's object ID (WPO365: aadObjectId). */
+export const defaultObjectIdKeys = ['aadObjectId'] as const;
 export const avatarSizes = [
   '48x48',
   '64x64',
@@ -158,6 +161,24 @@ export const jobSchema = z
       .array(z.string().min(1))
       .default([])
       .describe('Logins or emails that are never disabled or deleted.'),
+    adoption: z
+      .strictObject({
+        objectIdKeys: z
+          .array(
+            z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
+              error: 'must be a user meta key: letters, digits, _ and -, not starting with _',
+            }),
+          )
+          .max(10)
+          .default([...defaultObjectIdKeys])
+          .describe(
+            'User meta keys in which other Entra sign-in plugins keep the Entra object ID (WPO365: aadObjectId). An account carrying the same object ID under one of them is linked without approval. Default: [aadObjectId].',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Linking existing WordPress accounts the job does not manage yet: automatic only with proof (the object ID under one of objectIdKeys, or the email/login since before the job began); others are held for approval (--allow-adoptions).',
+      ),
     map: mapSettings.prefault({}),
     roles: rolesSettings.prefault({}),
     avatar: z

@@ -32,6 +32,8 @@ export interface JobRunSummary {
   removals?:
     | { wanted: number; limit: number; managed: number; held: boolean; heldUsers: string[] }
     | undefined;
+  /** Logins of existing accounts matched but not linked: no proof they are the person's. */
+  heldAdoptions?: string[] | undefined;
   /** Set with fatalError: the exit code that failure means (2 for config, 1 otherwise). */
   exitCode?: number | undefined;
 }
@@ -72,6 +74,7 @@ function reasonShape(reason: string): string {
 
 const countOrder = [
   'created',
+  'adopted',
   'updated',
   'restored',
   'disabled',
@@ -102,7 +105,7 @@ export function actionsRunUrl(env: NodeJS.ProcessEnv): string | undefined {
 function renderJob(summary: JobRunSummary): string {
   const title = `## entra-wp-sync: ${escapeMarkdown(summary.job)}${summary.dryRun ? ' (preview, nothing written)' : ''}`;
   const keys = [...new Set([...countOrder, ...Object.keys(summary.counts)])].filter(
-    (key) => (summary.counts[key] ?? 0) > 0 || countOrder.slice(0, 2).includes(key),
+    (key) => (summary.counts[key] ?? 0) > 0 || key === 'created' || key === 'updated',
   );
   const counts = table(
     keys.map((key) => key),
@@ -128,6 +131,7 @@ function renderJob(summary: JobRunSummary): string {
   ];
   if (summary.stopReason) lines.push('', `Stopped early: ${escapeMarkdown(summary.stopReason)}`);
   lines.push(...renderRemovals(summary));
+  lines.push(...renderHeldAdoptions(summary));
   if (summary.mail) lines.push('', `Summary email: ${escapeMarkdown(summary.mail)}`);
   if (summary.fatalError) lines.push('', `**Failed:** ${escapeMarkdown(summary.fatalError)}`);
   if (summary.errorGroups.length > 0) {
@@ -183,6 +187,21 @@ function renderRemovals(summary: JobRunSummary): string[] {
     `### Held deletions`,
     '',
     `${removals.wanted} users would be ${summary.deleteMode === 'soft' ? 'disabled' : 'deleted'}, more than safety.maxDeletes allows (${removals.limit} of ${removals.managed} managed users). Nothing was removed. If this is expected, run again with \`--allow-deletes\` (action input \`allow-deletes: true\`).`,
+    '',
+    ...names,
+  ];
+}
+
+function renderHeldAdoptions(summary: JobRunSummary): string[] {
+  const held = summary.heldAdoptions ?? [];
+  if (held.length === 0) return [];
+  const names = held.slice(0, heldListed).map((name) => `- ${escapeMarkdown(name)}`);
+  if (held.length > heldListed) names.push(`- …and ${held.length - heldListed} more (see results.csv)`);
+  return [
+    '',
+    '### Held adoptions',
+    '',
+    `${held.length} existing WordPress accounts match an Entra user by email or username, but nothing shows they are that person's: they were registered, or their email or login changed, after the job began managing the site (or the site lacks the companion plugin). They were not linked and nothing was changed; each row in results.csv says why. Check each account, then run again with \`--allow-adoptions\` (action input \`allow-adoptions: true\`) to link them.`,
     '',
     ...names,
   ];

@@ -53,6 +53,12 @@ export interface Checkpoint {
   recheck?: string[];
   /** Delta mode: role-rule group members by group ID when the last cycle started or round ended. */
   roleMembers?: Record<string, string[]>;
+  /**
+   * When the job's first cycle started: it began managing the site. An existing account is
+   * adopted by email or login without approval only if it had them since before then.
+   * Carried from cycle to cycle and kept by `state reset`.
+   */
+  managingSince?: string;
   updatedAt: string;
 }
 
@@ -68,8 +74,14 @@ export function newCheckpoint(job: string, cycleId: string, now: Date): Checkpoi
     seen: [],
     counters: {},
     readErrors: 0,
+    managingSince: now.toISOString(),
     updatedAt: now.toISOString(),
   };
+}
+
+/** When the job began managing the site; checkpoints saved before this was kept give their oldest run. */
+export function managingSinceOf(checkpoint: Checkpoint): string {
+  return checkpoint.managingSince ?? checkpoint.history?.[0]?.startedAt ?? checkpoint.cycleStartedAt;
 }
 
 /**
@@ -100,7 +112,11 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
     optional(c.mode, (mode) => mode === 'full' || mode === 'delta') &&
     optional(c.gone, isStringList) &&
     optional(c.recheck, isStringList) &&
-    optional(c.roleMembers, (members) => isRecordLike(members) && Object.values(members).every(isStringList))
+    optional(
+      c.roleMembers,
+      (members) => isRecordLike(members) && Object.values(members).every(isStringList),
+    ) &&
+    optional(c.managingSince, (since) => typeof since === 'string' && !Number.isNaN(Date.parse(since)))
   );
 }
 

@@ -14,6 +14,7 @@ import { emailKey, loginKey } from './wordpress-normalise.ts';
 
 export type AppliedAction =
   | 'created'
+  | 'adopted'
   | 'updated'
   | 'restored'
   | 'disabled'
@@ -30,6 +31,8 @@ export interface AppliedChange {
   message: string;
   /** False for rows that only report (unchanged, skipped, errors found while planning). */
   written: boolean;
+  /** A held row's kind: an adoption waiting for approval (held removals are apply-removals'). */
+  hold?: 'adoption' | undefined;
 }
 
 export interface ApplyOptions {
@@ -73,6 +76,15 @@ export function reportOnly(change: Change): AppliedChange {
         message: change.reason,
         written: false,
       };
+    case 'held':
+      return {
+        action: 'held',
+        subject: change.subject,
+        fields: [],
+        message: change.reason,
+        written: false,
+        hold: 'adoption',
+      };
     case 'create':
       return {
         action: 'created',
@@ -83,10 +95,10 @@ export function reportOnly(change: Change): AppliedChange {
       };
     case 'update':
       return {
-        action: 'updated',
+        action: change.adoption ? 'adopted' : 'updated',
         subject: change.subject,
         fields: change.fields,
-        message: '',
+        message: change.adoption ?? '',
         written: false,
       };
     case 'restore':
@@ -94,7 +106,7 @@ export function reportOnly(change: Change): AppliedChange {
         action: 'restored',
         subject: change.subject,
         fields: change.fields,
-        message: '',
+        message: change.adoption ?? '',
         written: false,
       };
   }
@@ -117,13 +129,8 @@ async function applyWrite(
     if (change.action !== 'create') {
       const user = await writes.update(change.user.id, change.patch);
       index.put(user);
-      return done(
-        change.action === 'update' ? 'updated' : 'restored',
-        change.subject,
-        user,
-        change.fields,
-        '',
-      );
+      const action = change.action === 'restore' ? 'restored' : change.adoption ? 'adopted' : 'updated';
+      return done(action, change.subject, user, change.fields, change.adoption ?? '');
     }
     return await createOnce(change, writes, index, options.createAttempts ?? 3);
   } catch (error) {
@@ -165,7 +172,13 @@ async function createOnce(
   }
 }
 
-/** After an unclear create, the user may exist already (an earlier attempt landed). */
+/**
+ * After an unclear create, the user may exist already (an earlier attempt landed). Only an
+ * account carrying this person's marker is taken: the create writes it in the same request.
+ * An account without one is somebody's that took the login or email meanwhile (or a create
+ * whose meta failed, which the next run holds for approval), and linking it would hand it
+ * this person's roles.
+ */
 async function adoptExisting(
   change: Extract<Change, { action: 'create' }>,
   writes: UserWrites,
@@ -173,14 +186,11 @@ async function adoptExisting(
 ): Promise<AppliedChange | undefined> {
   const found = await writes.findByLoginOrEmail(change.desired.login, change.desired.email);
   if (found.length === 0) return undefined;
-  const mine = found.filter((user) => {
-    const linked = objectIdOf(user);
-    return linked === undefined || linked.toLowerCase() === change.subject.objectId.toLowerCase();
-  });
+  const mine = found.filter((user) => madeByThisAttempt(user, change.subject.objectId));
   if (mine.length !== 1 || found.length !== 1) {
     const list = found.map((user) => `#${user.id} ${user.username}`).join(', ');
     throw new Error(
-      `WordPress already has ${list} with this username or email, not linked to this Entra user; resolve the duplicate in WordPress`,
+      `WordPress already has ${list} with this username or email, not linked to this Entra user; check whose account it is, then link it (run again with --allow-adoptions) or resolve the duplicate in WordPress`,
     );
   }
   const existing = mine[0]!;
@@ -197,6 +207,10 @@ async function adoptExisting(
     Object.keys(change.body),
     'found after an interrupted create and linked',
   );
+}
+
+function madeByThisAttempt(user: WordPressUser, objectId: string): boolean {
+  return objectIdOf(user)?.toLowerCase() === objectId.toLowerCase();
 }
 
 function done(

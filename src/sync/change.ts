@@ -29,6 +29,8 @@ export type Change =
       user: WordPressUser;
       fields: string[];
       patch: Record<string, unknown>;
+      /** Set when this links an account the job did not manage yet: the proof it is this person's. */
+      adoption?: string | undefined;
     }
   /** A user this sync disabled is back in scope: enabled again with the mapped roles. */
   | {
@@ -38,9 +40,12 @@ export type Change =
       user: WordPressUser;
       fields: string[];
       patch: Record<string, unknown>;
+      adoption?: string | undefined;
     }
   | { action: 'unchanged'; subject: ChangeSubject; desired: DesiredUser; user: WordPressUser }
   | { action: 'skipped'; subject: ChangeSubject; reason: string }
+  /** An unproven adoption, waiting for a person's approval: nothing is written. */
+  | { action: 'held'; subject: ChangeSubject; reason: string }
   | { action: 'error'; subject: ChangeSubject; reason: string };
 
 export type ChangeAction = Change['action'];

@@ -19,6 +19,10 @@ export interface RunFacts {
   selfId: number;
   reassignTo: number | undefined;
   allowDeletes: boolean;
+  /** A person approved the adoptions this run would otherwise hold (--allow-adoptions). */
+  allowAdoptions: boolean;
+  /** Roles of the site able to manage options or promote users (from the companion plugin). */
+  privilegedRoles: ReadonlySet<string>;
   /** Object IDs of the source groups (source.groups), resolved from names. */
   sourceGroupIds?: readonly string[];
   roleRules?: readonly RoleRule[];
@@ -65,6 +69,8 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
       update: job.actions.update,
       rolesMode: job.roles.mode,
       manageAdministrators: job.roles.manageAdministrators,
+      adoption: { objectIdKeys: job.adoption.objectIdKeys, approved: facts.allowAdoptions },
+      privilegedRoles: job.roles.allowPrivileged ? new Set() : facts.privilegedRoles,
     },
     concurrency: job.limits.concurrency,
     maxRuntimeSeconds: job.limits.maxRuntime,

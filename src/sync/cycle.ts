@@ -9,7 +9,13 @@ import type { ProgressReporter } from '../log/progress.ts';
 import type { ResultRow } from '../report/result-row.ts';
 import type { ResultsWriter } from '../report/results-writer.ts';
 import { ErrorGrouper, type JobRunSummary } from '../report/run-summary.ts';
-import { type Checkpoint, newCheckpoint, type RunRecord, withRun } from '../state/checkpoint.ts';
+import {
+  type Checkpoint,
+  managingSinceOf,
+  newCheckpoint,
+  type RunRecord,
+  withRun,
+} from '../state/checkpoint.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
 import type { UserLookup, UserLookupKeys } from '../wordpress/user-lookup.ts';
@@ -76,6 +82,11 @@ export interface CycleContext {
   wordpress?: WordPressClient | undefined;
   /** Called after each page, once its users are settled (the run keeps memory in check). */
   afterPage?: (() => void) | undefined;
+  /**
+   * sync-user keeps no checkpoint of its own: when the job began managing the site, from the
+   * job's checkpoint, or null when the job has none (then no email or login adoption is proven).
+   */
+  managingSince?: Date | null | undefined;
 }
 
 /** What the full listing and the delta round share: the run's state and bookkeeping. */
@@ -92,6 +103,8 @@ export interface CycleRun {
   pageDone(pageNumber: number): Promise<void>;
   /** Why the run should stop after this page, if it should. */
   stopReason(pageNumber: number): string | undefined;
+  /** When the job began managing the site (adoptions by email or login are judged by it). */
+  managingSince: Date | undefined;
 }
 
 export interface ListingOutcome {
@@ -106,7 +119,13 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     job.maxRuntimeSeconds === undefined ? undefined : started.getTime() + job.maxRuntimeSeconds * 1000;
   const saved = await context.store.load(job.name);
   let checkpoint = startingCheckpoint(job, context, saved, started);
+  checkpoint.managingSince ??= managingSinceOf(checkpoint);
+  const managingSince =
+    context.managingSince === undefined
+      ? new Date(checkpoint.managingSince)
+      : (context.managingSince ?? undefined);
   const counts: Record<string, number> = {};
+  const heldAdoptions: string[] = [];
   const errors = new ErrorGrouper();
   const run: CycleRun = {
     job,
@@ -115,9 +134,14 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     claims: new CycleClaims(),
     counts,
     now,
+    managingSince,
     record(applied) {
       const rows = applied.map((change) => toRow(change, job.name, context, now()));
       context.results.write(rows);
+      for (const change of applied) {
+        if (change.hold === 'adoption')
+          heldAdoptions.push(change.subject.wordpressLogin ?? change.subject.email);
+      }
       for (const row of rows) {
         counts[row.action] = (counts[row.action] ?? 0) + 1;
         run.checkpoint.counters[row.action] = (run.checkpoint.counters[row.action] ?? 0) + 1;
@@ -179,18 +203,25 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     fatalError: undefined,
     removals: outcome.removals,
     deleteMode: job.removal.mode,
+    heldAdoptions: heldAdoptions.sort(),
   };
   if (!context.dryRun) {
     const record: RunRecord = {
       runId: context.runId,
       startedAt: started.toISOString(),
       durationMs: summary.durationMs,
-      outcome: outcome.removals?.held ? 'held' : cycleComplete ? 'cycle complete' : 'continues',
+      outcome:
+        outcome.removals?.held || heldAdoptions.length > 0
+          ? 'held'
+          : cycleComplete
+            ? 'cycle complete'
+            : 'continues',
       counts,
     };
     if (cycleComplete) {
       // The next run starts a new cycle; deletions for this one were decided above (§4.7).
       const next = newCheckpoint(job.name, randomUUID(), now());
+      next.managingSince = managingSinceOf(checkpoint);
       next.listingSource = checkpoint.listingSource;
       next.deltaLink = job.delta ? (checkpoint.nextDeltaLink ?? checkpoint.deltaLink) : undefined;
       if (job.delta) {
@@ -224,7 +255,9 @@ function startingCheckpoint(
     if (job.delta && saved?.deltaLink && saved.listingSource === source && atCycleStart(saved)) {
       return freshCycle(job, structuredClone(saved), started, 'delta');
     }
-    return freshCycle(job, newCheckpoint(job.name, randomUUID(), started), started, 'full');
+    const preview = freshCycle(job, newCheckpoint(job.name, randomUUID(), started), started, 'full');
+    if (saved) preview.managingSince = managingSinceOf(saved);
+    return preview;
   }
   if (!saved) return freshCycle(job, newCheckpoint(job.name, randomUUID(), started), started, 'full');
   if (saved.listingSource !== undefined && saved.listingSource !== source) {
@@ -234,6 +267,7 @@ function startingCheckpoint(
     );
     const fresh = freshCycle(job, newCheckpoint(job.name, randomUUID(), started), started, 'full');
     fresh.history = saved.history;
+    fresh.managingSince = managingSinceOf(saved);
     return fresh;
   }
   if (!atCycleStart(saved) || saved.mode !== undefined) return saved;
@@ -297,7 +331,7 @@ export async function recordFailedRun(
   await store.save(checkpoint).catch(() => undefined);
 }
 
-const writeActions = ['created', 'updated', 'restored', 'disabled', 'deleted'];
+const writeActions = ['created', 'adopted', 'updated', 'restored', 'disabled', 'deleted'];
 
 /** How many rows of these action counts wrote to WordPress. */
 export function writtenIn(counts: Record<string, number>): number {

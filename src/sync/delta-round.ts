@@ -42,7 +42,7 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
     }
     for (const user of mapped.desired) gone.delete(user.objectId.toLowerCase());
     if (mapped.desired.length > 0) await lookUp(matchKeys(mapped.desired, job.plan.match));
-    const outcome = await syncPage(mapped, job, context, index, run.claims);
+    const outcome = await syncPage(mapped, job, context, index, run.claims, run.managingSince);
     run.record(outcome.applied);
     if (outcome.avatarsUploaded > 0) run.counts.avatars = (run.counts.avatars ?? 0) + outcome.avatarsUploaded;
     for (const change of outcome.applied)

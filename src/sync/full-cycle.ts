@@ -63,7 +63,7 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
             for (const user of (await find(matchKeys(mapped.desired, job.plan.match))).users) index.put(user);
           }
         }
-        const outcome = await syncPage(mapped, job, context, index, run.claims);
+        const outcome = await syncPage(mapped, job, context, index, run.claims, run.managingSince);
         run.record(outcome.applied);
         if (outcome.avatarsUploaded > 0)
           run.counts.avatars = (run.counts.avatars ?? 0) + outcome.avatarsUploaded;

@@ -1,5 +1,6 @@
-// SPEC §4.3: find the one WordPress user an Entra user corresponds to, by the job's
-// rules in order, or say plainly why there is no single answer.
+// Find the one WordPress user an Entra user corresponds to, by the job's rules in order,
+// or say plainly why there is no single answer (docs/design.md, "Matching"). Whether a
+// match may be linked is decided apart, in adoption.ts.
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
 import type { DesiredUser } from './desired-user.ts';
 import { objectIdOf, type WordPressUserIndex } from './user-index.ts';
@@ -40,8 +41,11 @@ export function matchUser(
 
 function candidatesFor(rule: MatchRule, desired: DesiredUser, index: WordPressUserIndex): WordPressUser[] {
   switch (rule) {
-    case 'objectId':
-      return index.byObjectId(desired.objectId);
+    case 'objectId': {
+      // An account another tool linked (WPO365's aadObjectId) is found the same way.
+      const marked = index.byObjectId(desired.objectId);
+      return marked.length > 0 ? marked : index.byLinkedObjectId(desired.objectId);
+    }
     case 'email':
       return desired.email ? index.byEmail(desired.email) : [];
     case 'username':

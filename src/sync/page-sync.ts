@@ -54,9 +54,10 @@ export async function syncPage(
   context: CycleContext,
   index: WordPressUserIndex,
   claims: CycleClaims,
+  managingSince: Date | undefined,
 ): Promise<PageOutcome> {
   const { desired, unmapped } = mapped;
-  const changes = planChanges({ desired, unmapped, index, settings: job.plan, claims });
+  const changes = planChanges({ desired, unmapped, index, settings: job.plan, claims, managingSince });
   const applied = context.dryRun
     ? changes.map(reportOnly)
     : await applyChanges(changes, context.writes, index, {

@@ -1,7 +1,8 @@
-// SPEC §4.4: a pure function from (desired users, current WordPress users, job settings)
-// to a list of changes. No I/O; the same inputs always give the same plan.
+// A pure function from (desired users, current WordPress users, job settings) to a list
+// of changes. No I/O; the same inputs always give the same plan.
 import { metaKeys } from '../wordpress/meta-keys.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import { type AdoptionSettings, judgeAdoption } from './adoption.ts';
 import type { Change, ChangeSubject, CreateBody } from './change.ts';
 import { type DesiredUser, type ProfileField, profileFields, type UnmappedUser } from './desired-user.ts';
 import { type MatchRule, matchUser } from './match-user.ts';
@@ -16,6 +17,12 @@ export interface PlanSettings {
   rolesMode: 'replace' | 'add';
   /** Whether this job may change administrators' roles. */
   manageAdministrators: boolean;
+  adoption: AdoptionSettings;
+  /**
+   * Roles this job may not grant (able to manage options or promote users), unless
+   * roles.allowPrivileged: remembered roles of a disabled account are checked too.
+   */
+  privilegedRoles: ReadonlySet<string>;
 }
 
 /**
@@ -35,6 +42,8 @@ export interface PlanInput {
   index: WordPressUserIndex;
   settings: PlanSettings;
   claims: CycleClaims;
+  /** When the job began managing the site: the line adoptions by email or login are judged by. */
+  managingSince?: Date | undefined;
 }
 
 export function planChanges(input: PlanInput): Change[] {
@@ -75,7 +84,21 @@ function planOne(desired: DesiredUser, input: PlanInput): Change {
     }
     claims.wordpressUsers.set(match.user.id, desired.objectId);
     claims.emails.set(emailKey(desired.email), desired.objectId);
-    return planUpdate(desired, match.user, input, withUser(subject, match.user));
+    const verdict = judgeAdoption(
+      desired,
+      match.user,
+      match.rule,
+      settings.jobName,
+      settings.adoption,
+      input.managingSince,
+    );
+    if (verdict.kind === 'hold')
+      return { action: 'held', subject: withUser(subject, match.user), reason: verdict.reason };
+    const change = planUpdate(desired, match.user, input, withUser(subject, match.user));
+    if (verdict.kind === 'adopt' && (change.action === 'update' || change.action === 'restore')) {
+      change.adoption = verdict.proof;
+    }
+    return change;
   }
   const loginTaken = index.byLogin(desired.login)[0];
   if (loginTaken) {
@@ -211,8 +234,9 @@ function plannedRoles(
 /** Replace mode gives the mapped roles; add mode also gives back what the user had. */
 function restoredRoles(desired: DesiredUser, user: WordPressUser, settings: PlanSettings): string[] {
   const before = user.meta[metaKeys.restoreRoles];
+  // Anyone who may edit users can write this key: it grants nothing the mapping could not.
   const remembered = Array.isArray(before)
-    ? before.filter((role): role is string => typeof role === 'string')
+    ? before.filter((role): role is string => typeof role === 'string' && !settings.privilegedRoles.has(role))
     : [];
   return settings.rolesMode === 'replace'
     ? [...new Set(desired.roles)]

@@ -1,5 +1,7 @@
 // Clears a job's checkpoint wherever it is kept (directory or WordPress site).
+import { randomUUID } from 'node:crypto';
 import type { ResolvedJob } from '../config/resolve.ts';
+import { managingSinceOf, newCheckpoint } from '../state/checkpoint.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { WordPressStateStore } from '../state/wordpress-store.ts';
@@ -28,8 +30,23 @@ export async function openStateStore(
 export async function resetState(job: ResolvedJob, env: NodeJS.ProcessEnv): Promise<void> {
   const { store, close } = await openStateStore(job, env);
   try {
-    await store.clear(job.name);
+    await clearCheckpoint(store, job.name);
   } finally {
     await close();
   }
+}
+
+/**
+ * Starts the job's cycle over. When the job began managing the site is kept (with the run
+ * history): forgetting it would let accounts whose email changed before the reset be
+ * adopted as if they had always had it.
+ */
+export async function clearCheckpoint(store: StateStore, job: string): Promise<void> {
+  const saved = await store.load(job).catch(() => undefined);
+  await store.clear(job);
+  if (!saved) return;
+  const fresh = newCheckpoint(job, randomUUID(), new Date());
+  fresh.managingSince = managingSinceOf(saved);
+  if (saved.history) fresh.history = saved.history;
+  await store.save(fresh);
 }

@@ -16,6 +16,7 @@ import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
 import { keepYoungGenerationSmall, trimHeap } from '../runtime/heap.ts';
+import { managingSinceOf } from '../state/checkpoint.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { WordPressStateStore } from '../state/wordpress-store.ts';
@@ -39,6 +40,8 @@ export interface RunOptions {
   dryRun: boolean;
   /** A person approved removals over safety.maxDeletes for this run. */
   allowDeletes?: boolean | undefined;
+  /** A person approved linking the existing accounts this run would hold (--allow-adoptions). */
+  allowAdoptions?: boolean | undefined;
   /** Reports go here; default ./entra-wp-sync-out/<run id>/. */
   outDir?: string | undefined;
   env: NodeJS.ProcessEnv;
@@ -145,11 +148,13 @@ async function runOneJob(
           startedAt: started.toISOString(),
         });
     try {
-      const users = siteUsersFor(client, companion, job.name);
+      const users = siteUsersFor(client, companion, job.name, job.adoption.objectIdKeys);
       const fullJob = toCycleJob(job, {
         selfId: account.id,
         reassignTo: await resolveReassignTarget(job, client, users),
         allowDeletes: options.allowDeletes ?? false,
+        allowAdoptions: options.allowAdoptions ?? false,
+        privilegedRoles: privilegedRolesOf(companion),
         sourceGroupIds: groups.sourceGroupIds,
         roleRules: groups.roleRules,
       });
@@ -186,6 +191,9 @@ async function runOneJob(
           progress: options.progress,
           wordpress: client,
           afterPage: trimHeap,
+          managingSince: options.singleUser
+            ? ((await managingSinceFrom(store, job.name)) ?? null)
+            : undefined,
         });
       } catch (error) {
         if (!options.dryRun) await recordFailedRun(cycleStore, job.name, runId, started, {});
@@ -265,10 +273,28 @@ async function notifyByMail(summaries: JobRunSummary[], options: RunOptions, csv
 }
 
 /** Where a run finds the site's users: the whole index once, or by key through the plugin. */
-function siteUsersFor(client: WordPressClient, companion: CompanionInfo | undefined, job: string): SiteUsers {
+/** Roles no mapping may grant without roles.allowPrivileged; administrator even where the site cannot say. */
+function privilegedRolesOf(companion: CompanionInfo | undefined): Set<string> {
+  const roles = new Set(['administrator']);
+  for (const role of companion?.roles ?? []) if (role.privileged) roles.add(role.slug);
+  return roles;
+}
+
+/** sync-user judges adoptions by the job's cycle; without one, nothing is adopted unproven. */
+async function managingSinceFrom(store: StateStore, job: string): Promise<Date | undefined> {
+  const saved = await store.load(job).catch(() => undefined);
+  return saved ? new Date(managingSinceOf(saved)) : undefined;
+}
+
+function siteUsersFor(
+  client: WordPressClient,
+  companion: CompanionInfo | undefined,
+  job: string,
+  objectIdKeys: readonly string[],
+): SiteUsers {
   let everyone: Promise<WordPressUser[]> | undefined;
   const features = companion?.features ?? [];
-  const listing = { compact: features.includes('user-index') };
+  const listing = { compact: features.includes('user-index'), objectIdKeys };
   return {
     all: () => {
       everyone ??= loadAllUsers(client, listing);
@@ -276,7 +302,9 @@ function siteUsersFor(client: WordPressClient, companion: CompanionInfo | undefi
     },
     count: () => countUsers(client, listing),
     scan: (visit) => scanUsers(client, listing, visit),
-    find: features.includes('user-lookup') ? (keys) => lookupUsers(client, keys, job) : undefined,
+    find: features.includes('user-lookup')
+      ? (keys) => lookupUsers(client, keys, job, objectIdKeys)
+      : undefined,
   };
 }
 
@@ -363,7 +391,8 @@ function failedSummary(
 function exitCodeOf(summaries: readonly JobRunSummary[]): number {
   const fatal = summaries.find((summary) => summary.fatalError !== undefined);
   if (fatal) return fatal.exitCode ?? ExitCode.failed;
-  if (summaries.some((summary) => summary.removals?.held)) return ExitCode.deletesHeld;
+  if (summaries.some((summary) => summary.removals?.held || (summary.heldAdoptions?.length ?? 0) > 0))
+    return ExitCode.deletesHeld;
   if (summaries.some((summary) => (summary.counts.failed ?? 0) > 0)) return ExitCode.partial;
   return ExitCode.ok;
 }

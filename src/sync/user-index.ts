@@ -10,6 +10,8 @@ export class WordPressUserIndex {
   readonly #byObjectId = new Map<string, Ids>();
   readonly #byEmail = new Map<string, Ids>();
   readonly #byLogin = new Map<string, Ids>();
+  /** Object IDs other tools stored (e.g. WPO365's aadObjectId); few users have them. */
+  readonly #byLinkedId = new Map<string, Ids>();
   /** Built on first use: only jobs matching by shortLogin need it. */
   #byShortLogin: Map<string, Ids> | undefined;
 
@@ -38,6 +40,7 @@ export class WordPressUserIndex {
     if (user.email) add(this.#byEmail, emailKey(user.email), user.id);
     add(this.#byLogin, loginKey(user.username), user.id);
     if (this.#byShortLogin) add(this.#byShortLogin, shortLogin(user.username), user.id);
+    for (const linked of linkedObjectIdsOf(user)) add(this.#byLinkedId, linked, user.id);
   }
 
   remove(id: number): void {
@@ -49,10 +52,16 @@ export class WordPressUserIndex {
     if (user.email) drop(this.#byEmail, emailKey(user.email), id);
     drop(this.#byLogin, loginKey(user.username), id);
     if (this.#byShortLogin) drop(this.#byShortLogin, shortLogin(user.username), id);
+    for (const linked of linkedObjectIdsOf(user)) drop(this.#byLinkedId, linked, id);
   }
 
   byObjectId(objectId: string): WordPressUser[] {
     return this.#lookup(this.#byObjectId, objectId.toLowerCase());
+  }
+
+  /** Users another tool linked to this Entra object ID under one of its own meta keys. */
+  byLinkedObjectId(objectId: string): WordPressUser[] {
+    return this.#lookup(this.#byLinkedId, objectId.toLowerCase());
   }
 
   byEmail(email: string): WordPressUser[] {
@@ -89,6 +98,13 @@ export function objectIdOf(user: WordPressUser): string | undefined {
 export function jobsOf(user: WordPressUser): string[] {
   const value = user.meta[metaKeys.jobs];
   return Array.isArray(value) ? value.filter((job): job is string => typeof job === 'string') : [];
+}
+
+/** Lower-case object IDs other tools stored on the account, once each. */
+export function linkedObjectIdsOf(user: WordPressUser): string[] {
+  const linked = user.entra_wp_sync_identity?.linkedObjectIds;
+  if (!linked) return [];
+  return [...new Set(Object.values(linked).map((id) => id.toLowerCase()))];
 }
 
 function shortLogin(login: string): string {

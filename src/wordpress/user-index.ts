@@ -4,13 +4,20 @@
 import pLimit from 'p-limit';
 import { WordPressRequestError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
-import { userFields, type WordPressUser } from './wordpress-user.ts';
+import { type AccountIdentity, userFields, type WordPressUser } from './wordpress-user.ts';
 
 export interface LoadUsersOptions {
   /** Pages fetched at once after the first. */
   concurrency?: number;
   /** The site has the companion plugin's compact index (feature "user-index"). */
   compact?: boolean;
+  /** User meta keys other tools keep Entra object IDs in, served by the companion plugin. */
+  objectIdKeys?: readonly string[];
+}
+
+/** The query parameter the companion plugin reads `objectIdKeys` from. */
+export function objectIdKeysQuery(keys: readonly string[] | undefined): Record<string, string> {
+  return keys && keys.length > 0 ? { entra_wp_sync_id_keys: keys.join(',') } : {};
 }
 
 const corePerPage = 100;
@@ -37,7 +44,7 @@ export async function scanUsers(
   const fetchPage = options.compact
     ? (page: number) =>
         client.request<WordPressUser[]>('GET', '/entra-wp-sync/v1/users', {
-          query: { per_page: compactPerPage, page },
+          query: { per_page: compactPerPage, page, ...objectIdKeysQuery(options.objectIdKeys) },
         })
     : (page: number) =>
         client.request<WordPressUser[]>('GET', '/wp/v2/users', {
@@ -48,6 +55,7 @@ export async function scanUsers(
             orderby: 'id',
             order: 'asc',
             _fields: userFields.join(','),
+            ...objectIdKeysQuery(options.objectIdKeys),
           },
         });
   // Pages are normalised as they arrive so raw JSON never piles up (100,000 users).
@@ -102,5 +110,17 @@ export function normaliseUser(user: Partial<WordPressUser> & { id: number }): Wo
     url: user.url ?? '',
     locale: user.locale ?? '',
     meta: Array.isArray(user.meta) ? {} : (user.meta ?? {}),
+    entra_wp_sync_identity: normaliseIdentity(user.entra_wp_sync_identity),
+  };
+}
+
+function normaliseIdentity(identity: AccountIdentity | null | undefined): AccountIdentity | undefined {
+  if (!identity || typeof identity.registeredAt !== 'string') return undefined;
+  const linked = identity.linkedObjectIds;
+  return {
+    registeredAt: identity.registeredAt,
+    identityChangedAt: typeof identity.identityChangedAt === 'string' ? identity.identityChangedAt : null,
+    // PHP sends an empty object as [].
+    linkedObjectIds: linked && !Array.isArray(linked) ? linked : {},
   };
 }

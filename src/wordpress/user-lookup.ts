@@ -25,6 +25,7 @@ export async function lookupUsers(
   client: WordPressClient,
   keys: UserLookupKeys,
   job: string,
+  objectIdKeys: readonly string[] = [],
 ): Promise<UserLookup> {
   const chunks = chunkKeys(keys);
   const byId = new Map<number, WordPressUser>();
@@ -33,7 +34,13 @@ export async function lookupUsers(
     const { data } = await client.request<{ users: WordPressUser[]; managed?: number }>(
       'POST',
       '/entra-wp-sync/v1/users/lookup',
-      { body: index === 0 ? { ...chunk, job } : chunk },
+      {
+        body: {
+          ...chunk,
+          ...(index === 0 ? { job } : {}),
+          ...(objectIdKeys.length > 0 ? { entra_wp_sync_id_keys: objectIdKeys } : {}),
+        },
+      },
     );
     for (const user of data.users) byId.set(user.id, normaliseUser(user));
     if (index === 0) managed = data.managed ?? 0;

@@ -13,6 +13,17 @@ export interface WordPressUser {
   url: string;
   locale: string;
   meta: Record<string, unknown>;
+  /** Served by the companion plugin only: what an adoption needs to know about the account. */
+  entra_wp_sync_identity?: AccountIdentity | undefined;
+}
+
+export interface AccountIdentity {
+  /** When the account was registered (RFC 3339, UTC). */
+  registeredAt: string;
+  /** Last change of its email or login by anyone but the sync, if any since the plugin was installed. */
+  identityChangedAt: string | null;
+  /** Entra object IDs other tools stored on the account, by their meta key (e.g. WPO365's aadObjectId). */
+  linkedObjectIds: Record<string, string>;
 }
 
 export const userFields = [
@@ -28,4 +39,5 @@ export const userFields = [
   'url',
   'locale',
   'meta',
+  'entra_wp_sync_identity',
 ] as const;

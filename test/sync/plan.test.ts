@@ -13,6 +13,8 @@ const settings: PlanSettings = {
   update: true,
   rolesMode: 'replace',
   manageAdministrators: false,
+  adoption: { objectIdKeys: ['aadObjectId'], approved: false },
+  privilegedRoles: new Set(['administrator']),
 };
 
 const mapping: UserMappingSettings = {
@@ -135,8 +137,9 @@ describe('planChanges', () => {
     expect(change.patch).toEqual({ last_name: 'Lovelace' });
   });
 
-  it('links an existing unmarked user found by email instead of creating a second one', () => {
-    const existing = storedFrom(5, {
+  const managingSince = new Date('2026-06-01T00:00:00Z');
+  const unmarkedAda = (identity: WordPressUser['entra_wp_sync_identity']) => ({
+    ...storedFrom(5, {
       username: 'alovelace',
       email: 'ada.lovelace@contoso.com',
       roles: ['subscriber'],
@@ -144,18 +147,90 @@ describe('planChanges', () => {
       last_name: 'Lovelace',
       name: 'Ada Lovelace',
       meta: {},
-    });
-    const [change] = planChanges({
+    }),
+    entra_wp_sync_identity: identity,
+  });
+  const planFor = (user: WordPressUser, overrides: Partial<PlanSettings> = {}) =>
+    planChanges({
       desired: [desired(ada)],
       unmapped: [],
-      index: new WordPressUserIndex([existing]),
-      settings,
+      index: new WordPressUserIndex([user]),
+      settings: { ...settings, ...overrides },
       claims: new CycleClaims(),
+      managingSince,
     });
+
+  it('adopts an unmarked user found by email who had it before the job began, instead of creating a second one', () => {
+    const [change] = planFor(
+      unmarkedAda({ registeredAt: '2025-01-01T00:00:00Z', identityChangedAt: null, linkedObjectIds: {} }),
+    );
     expect(change?.action).toBe('update');
     if (change?.action !== 'update') return;
     expect(change.user.id).toBe(5);
+    expect(change.adoption).toContain('before the job began managing the site');
     expect(change.patch.meta).toEqual({ entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'] });
+  });
+
+  it.each([
+    [
+      'registered after the job began',
+      { registeredAt: '2026-07-01T00:00:00Z', identityChangedAt: null },
+      /registered on/,
+    ],
+    [
+      'whose email changed after the job began',
+      { registeredAt: '2025-01-01T00:00:00Z', identityChangedAt: '2026-07-01T00:00:00Z' },
+      /changed on/,
+    ],
+    ['on a site that cannot show its history', undefined, /no companion plugin/],
+  ])('holds an unmarked user found by email %s, and writes nothing', (_case, identity, reason) => {
+    const [change] = planFor(unmarkedAda(identity ? { ...identity, linkedObjectIds: {} } : undefined));
+    expect(change?.action).toBe('held');
+    if (change?.action !== 'held') return;
+    expect(change.reason).toMatch(reason);
+    expect(change.reason).toContain('--allow-adoptions');
+  });
+
+  it('adopts a user another tool linked to this object ID, and holds one linked to someone else', () => {
+    const linked = (id: string) =>
+      unmarkedAda({
+        registeredAt: '2026-07-01T00:00:00Z',
+        identityChangedAt: null,
+        linkedObjectIds: { aadObjectId: id },
+      });
+    expect(planFor(linked(ada.id))[0]).toMatchObject({
+      action: 'update',
+      adoption: expect.stringContaining('aadObjectId'),
+    });
+    expect(planFor(linked('22222222-2222-4222-8222-222222222222'))[0]).toMatchObject({
+      action: 'held',
+      reason: expect.stringContaining('another Entra object ID'),
+    });
+  });
+
+  it('adopts a held user when the run is approved', () => {
+    const [change] = planFor(
+      unmarkedAda({ registeredAt: '2026-07-01T00:00:00Z', identityChangedAt: null, linkedObjectIds: {} }),
+      { adoption: { objectIdKeys: ['aadObjectId'], approved: true } },
+    );
+    expect(change).toMatchObject({ action: 'update', adoption: expect.stringContaining('approval') });
+  });
+
+  it('does not restore a privileged role remembered on a disabled account', () => {
+    const disabled = {
+      ...unmarkedAda(undefined),
+      roles: [],
+      meta: {
+        entra_wp_sync_object_id: ada.id,
+        entra_wp_sync_jobs: ['staff'],
+        entra_wp_sync_status: 'disabled',
+        entra_wp_sync_restore_roles: ['administrator', 'author'],
+      },
+    };
+    const [change] = planFor(disabled, { rolesMode: 'add' });
+    expect(change?.action).toBe('restore');
+    if (change?.action !== 'restore') return;
+    expect(change.patch.roles).toEqual(['author', 'subscriber']);
   });
 
   it('does not plan updates for meta keys the site does not expose over REST', () => {

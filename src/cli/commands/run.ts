@@ -9,6 +9,7 @@ export interface RunCommandOptions {
   job: string | undefined;
   dryRun: boolean;
   allowDeletes: boolean;
+  allowAdoptions: boolean;
   progress: ProgressReporter;
   /** sync-user: only this Entra user. */
   singleUser?: string | undefined;
@@ -27,6 +28,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     jobs,
     dryRun: options.dryRun,
     allowDeletes: options.allowDeletes,
+    allowAdoptions: options.allowAdoptions,
     progress: options.progress,
     singleUser: options.singleUser,
     outDir: options.outDir,

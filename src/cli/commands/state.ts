@@ -1,8 +1,8 @@
 // `entra-wp-sync state show|reset [--job NAME]`: look at or clear a job's checkpoint.
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import { ActionableError, ExitCode } from '../../errors.ts';
-import type { RunRecord } from '../../state/checkpoint.ts';
-import { openStateStore } from '../../sync/reset-state.ts';
+import { managingSinceOf, type RunRecord } from '../../state/checkpoint.ts';
+import { clearCheckpoint, openStateStore } from '../../sync/reset-state.ts';
 
 export interface StateCommandOptions {
   action: string | undefined;
@@ -23,7 +23,7 @@ export async function stateCommand(options: StateCommandOptions): Promise<number
   for (const job of selectJobs(config, options.job ? [options.job] : undefined)) {
     const { store, where, close } = await openStateStore(job, options.env);
     if (options.action === 'reset') {
-      await store.clear(job.name);
+      await clearCheckpoint(store, job.name);
       await close();
       options.stdout(
         `${job.name}: checkpoint cleared; the next run starts a new cycle (no removals until it completes).\n`,
@@ -46,6 +46,7 @@ export async function stateCommand(options: StateCommandOptions): Promise<number
         `  ${checkpoint.listingDone ? 'listing complete' : `page ${checkpoint.pagesDone} done`}, ${checkpoint.seen.length}${of} users seen`,
         `  ${counters || 'nothing done yet'}`,
         `  saved ${checkpoint.updatedAt} in ${where}`,
+        `  managing the site since ${managingSinceOf(checkpoint)} (accounts renamed after that are linked only with approval)`,
         ...renderHistory(checkpoint.history ?? []),
         '',
       ].join('\n'),

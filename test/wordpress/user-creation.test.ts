@@ -33,7 +33,8 @@ async function metaRows(login: string): Promise<Record<string, string[]>> {
     $rows = $wpdb->get_results($wpdb->prepare("SELECT meta_key, meta_value FROM {$wpdb->usermeta} WHERE user_id = %d ORDER BY umeta_id", $user->ID));
     $out = [];
     foreach ($rows as $row) {
-      $value = $row->meta_key === 'entra_wp_sync_object_id' ? '<id>' : $row->meta_value;
+      // Values that differ per user by nature: the object id, and when the plugin saw it registered.
+      $value = $row->meta_key === 'entra_wp_sync_object_id' ? '<id>' : ($row->meta_key === '_entra_wp_sync_registered_at' ? '<time>' : $row->meta_value);
       $out[$row->meta_key][] = $value;
     }
     ksort($out);

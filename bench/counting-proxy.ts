@@ -10,6 +10,8 @@ export interface CountedRequest {
   method: string;
   /** The REST route (from /wp-json/… or ?rest_route=…), or the path; query left off. */
   route: string;
+  /** Bytes of the request body (a checkpoint save's upload). */
+  bytes: number;
   /** performance.now() when the request arrived and when its answer was sent. */
   started: number;
   finished?: number;
@@ -39,8 +41,16 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const route =
       new URL(incoming.url ?? '/', 'http://x').searchParams.get('rest_route') ??
       path.replace(/^\/wp-json(?=\/)/, '');
-    const counted: CountedRequest = { method: incoming.method ?? 'GET', route, started: performance.now() };
+    const counted: CountedRequest = {
+      method: incoming.method ?? 'GET',
+      route,
+      bytes: 0,
+      started: performance.now(),
+    };
     requests.push(counted);
+    incoming.on('data', (chunk: Buffer) => {
+      counted.bytes += chunk.length;
+    });
     outgoing.on('finish', () => {
       counted.finished = performance.now();
     });

@@ -8,7 +8,8 @@
 // CPU profiles of the initial sync (V8's of the tool, run from src/ so that functions
 // keep their files; Excimer's of PHP-FPM when php-excimer is installed); BENCH_CLI=src
 // runs src/cli/index.ts instead of a bundle built from it (adds Node's TypeScript loading
-// to every run's time and memory); BENCH_KEEP=1 keeps each run's results and checkpoint.
+// to every run's time and memory); BENCH_KEEP=1 keeps each run's results and checkpoint;
+// BENCH_ONLY=wordpress-state runs step 6 alone (seeding included, some 4 minutes).
 // Only a default run writes results.json and README.md.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -18,7 +19,7 @@ import { FakeTenant, generateUsers } from '../test/fixtures/fake-graph/index.ts'
 import { cliEntry } from '../test/support/cli-process.ts';
 import { localSyncEnv, startLocalGraph } from '../test/support/local-sync.ts';
 import { startWordPressStack } from '../test/support/wordpress/index.ts';
-import { startCountingProxy } from './counting-proxy.ts';
+import { type CountingProxy, startCountingProxy } from './counting-proxy.ts';
 import { type ProfileSummary, summarizeProfile } from './cpu-profile.ts';
 import { type PhpProfileSummary, startPhpProfile } from './php-profile.ts';
 import { type RawInsert, rawInsertUsers } from './raw-insert.ts';
@@ -32,7 +33,15 @@ const bigUsers = envNumber('BENCH_BIG_USERS', 100_000);
 const rawUsers = envNumber('BENCH_RAW_USERS', 2_000);
 const changed = Math.min(1_000, users);
 const profileInitial = process.env.BENCH_PROFILE === '1';
+const only = process.env.BENCH_ONLY;
+if (only !== undefined && only !== 'wordpress-state') {
+  process.stderr.write(
+    `bench: BENCH_ONLY=${only} is no step; the one step that runs alone is wordpress-state.\n`,
+  );
+  process.exit(2);
+}
 const official =
+  only === undefined &&
   users === 10_000 &&
   bigUsers === 100_000 &&
   rawUsers === 2_000 &&
@@ -92,6 +101,32 @@ async function bench(): Promise<void> {
       const tool = new BenchTool({ cli, directory, name, graph, app, site, stack, proxy, runs, say });
       return { tool, graph };
     };
+    /** 100,000 users in Entra and, with SQL, in WordPress, as the sync would have created them. */
+    const seedBig = async () => {
+      say(`bench: 5. seeding ${n(bigUsers)} users into Entra and WordPress…`);
+      await stack.resetSite(0);
+      const bigTenant = new FakeTenant(generateUsers(bigUsers, 77));
+      const seeded = await toolFor('big', bigTenant);
+      await seeded.tool.writeConfig({ source: { users: {} }, actions: { delete: 'soft' } });
+      await seedWordPress({
+        stack,
+        siteIndex: 0,
+        configPath: seeded.tool.configPath,
+        env: localSyncEnv(seeded.graph, site, app),
+        tenant: bigTenant,
+      });
+      return seeded;
+    };
+
+    if (only === 'wordpress-state') {
+      const seeded = await seedBig();
+      results.push(await wordpressStateStep(seeded.tool, proxy));
+      process.stdout.write(
+        `\n${renderTable({ date: new Date().toISOString(), machine, results })}\n\n${renderRuns(runs)}\n\n${renderMisses({ date: '', machine, results })}\n`,
+      );
+      say(`bench: step 6 alone done in ${((performance.now() - began) / 1000).toFixed(0)} s.`);
+      return;
+    }
 
     say(`bench: raw PHP wp_insert_user loop, ${n(rawUsers)} users…`);
     const raw = await rawInsertUsers(stack, rawUsers);
@@ -240,18 +275,7 @@ async function bench(): Promise<void> {
     graphs.splice(graphs.indexOf(graph), 1);
 
     // 5. Memory with 100,000 users on both sides: WordPress seeded with SQL, then a no-op run.
-    say(`bench: 5. seeding ${n(bigUsers)} users into Entra and WordPress…`);
-    await stack.resetSite(0);
-    const bigTenant = new FakeTenant(generateUsers(bigUsers, 77));
-    const big = await toolFor('big', bigTenant);
-    await big.tool.writeConfig({ source: { users: {} }, actions: { delete: 'soft' } });
-    await seedWordPress({
-      stack,
-      siteIndex: 0,
-      configPath: big.tool.configPath,
-      env: localSyncEnv(big.graph, site, app),
-      tenant: bigTenant,
-    });
+    const big = await seedBig();
     say(`bench: 5. no-op sync with ${n(bigUsers)} users on both sides…`);
     const memory = await big.tool.run('big');
     results.push({
@@ -271,6 +295,8 @@ async function bench(): Promise<void> {
         wordpressRequests: memory.wordpressRequests,
       },
     });
+
+    results.push(await wordpressStateStep(big.tool, proxy));
 
     const report: BenchReport & Record<string, unknown> = {
       date: new Date().toISOString(),
@@ -308,6 +334,41 @@ async function bench(): Promise<void> {
     for (const graph of graphs) await graph.stop();
     await stack.stop();
   }
+}
+
+/**
+ * 6. A whole cycle over the 100,000 users of step 5 with state.backend: wordpress: what the
+ * checkpoint saves upload. Each seen ID should go once (appended), not with every page.
+ */
+async function wordpressStateStep(tool: BenchTool, proxy: CountingProxy): Promise<BenchResult> {
+  say(`bench: 6. a cycle over ${n(bigUsers)} users with state.backend: wordpress…`);
+  await tool.writeConfig(
+    { source: { users: {} }, actions: { delete: 'soft' } },
+    { state: { backend: 'wordpress' } },
+  );
+  const run = await tool.run('big-wordpress-state');
+  const saves = proxy.requests.filter(
+    (request) => request.method === 'PUT' && request.route === '/entra-wp-sync/v1/state/bench',
+  );
+  const largest = Math.max(0, ...saves.map((request) => request.bytes));
+  const total = saves.reduce((sum, request) => sum + request.bytes, 0);
+  // One seen list: 100,000 object IDs of 36 characters, quoted and separated in JSON.
+  const listBytes = bigUsers * 39;
+  const kb = (bytes: number) => `${n(Math.round(bytes / 1024))} KB`;
+  return {
+    step: `6. checkpoint saves, ${n(bigUsers)} users, state.backend: wordpress`,
+    measured: `${saves.length} saves; largest ${kb(largest)}, total ${kb(total)} (the seen list itself: ${kb(listBytes)}); ${run.seconds.toFixed(1)} s`,
+    target: 'largest < 1 MB (PHP post_max_size 8 MB), total < 2× the seen list',
+    pass: run.code === 0 && largest < 1024 * 1024 && total < 2 * listBytes,
+    ...noteFor(run, run.writes > 0 ? `${run.writes} writes: the seeded users differ from the mapping` : ''),
+    numbers: {
+      saves: saves.length,
+      largestBytes: largest,
+      totalBytes: total,
+      listBytes,
+      seconds: run.seconds,
+    },
+  };
 }
 
 /** A note for a run that did not finish cleanly, plus `extra`. */

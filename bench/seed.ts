@@ -36,9 +36,8 @@ export async function seedWordPress(options: {
   const job = toCycleJob(resolved, {
     selfId: 1,
     reassignTo: undefined,
-    allowDeletes: false,
-    allowAdoptions: false,
     privilegedRoles: new Set(['administrator']),
+    siteKeepsMarkers: true,
   });
   const desired = options.tenant
     .users()

@@ -67,8 +67,11 @@ export class BenchTool {
     this.configPath = join(options.directory, `${options.name}.yaml`);
   }
 
-  /** The one job `bench`, pageSize 999 and everything else at its defaults unless `job` says otherwise. */
-  async writeConfig(job: Record<string, unknown>): Promise<void> {
+  /**
+   * The one job `bench`, pageSize 999 and everything else at its defaults unless `job` says
+   * otherwise; `extra` adds top-level settings (a state backend).
+   */
+  async writeConfig(job: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> {
     const { directory, name, graph, app, site, proxy } = this.options;
     await writeLocalConfig(this.configPath, {
       graph,
@@ -77,6 +80,7 @@ export class BenchTool {
       wordpressUrl: proxy.url,
       stateDirectory: join(directory, `${name}-state`),
       jobs: [{ name: 'bench', limits: { pageSize: 999 }, ...job }],
+      extra,
     });
   }
 

@@ -1,4 +1,6 @@
 // Where a job's cycle stands, saved after every page so a stopped run resumes there.
+import type { HeldDecisions } from '../sync/approvals.ts';
+
 /** One run of a job, kept for `state show`. */
 export interface RunRecord {
   runId: string;
@@ -59,6 +61,8 @@ export interface Checkpoint {
    * Carried from cycle to cycle and kept by `state reset`.
    */
   managingSince?: string;
+  /** What the last run that held something back held, for a person to approve exactly that. */
+  held?: HeldDecisions;
   updatedAt: string;
 }
 
@@ -116,7 +120,22 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
       c.roleMembers,
       (members) => isRecordLike(members) && Object.values(members).every(isStringList),
     ) &&
-    optional(c.managingSince, (since) => typeof since === 'string' && !Number.isNaN(Date.parse(since)))
+    optional(c.managingSince, (since) => typeof since === 'string' && !Number.isNaN(Date.parse(since))) &&
+    optional(c.held, isHeldDecisions)
+  );
+}
+
+function isHeldDecisions(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  return (
+    typeof value.runId === 'string' &&
+    typeof value.cycleId === 'string' &&
+    Array.isArray(value.removals) &&
+    value.removals.every((user) => isRecord(user) && isCount(user.id) && typeof user.login === 'string') &&
+    Array.isArray(value.adoptions) &&
+    value.adoptions.every(
+      (pair) => isRecord(pair) && typeof pair.objectId === 'string' && isCount(pair.wordpressId),
+    )
   );
 }
 

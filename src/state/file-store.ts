@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Checkpoint, isCheckpoint } from './checkpoint.ts';
 import { CorruptCheckpointError, JobAlreadyRunningError } from './errors.ts';
-import type { LockOwner, RunLock, StateStore } from './state-store.ts';
+import type { LockHolder, LockOwner, RunLock, StateStore } from './state-store.ts';
 
 /** How much of a cycle's seen list is already in the side file. */
 interface SeenProgress {
@@ -157,22 +157,35 @@ export class FileStateStore implements StateStore {
       try {
         await writeFile(path, JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
         await this.#removeLeftovers(job);
-        return { release: () => unlink(path).catch(() => undefined) };
+        // Held for as long as this process lives: nothing can take it over, so it is never lost.
+        return { lost: new AbortController().signal, release: () => unlink(path).catch(() => undefined) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = await readLockOwner(path);
-      if (holder && isAlive(holder)) {
-        throw new JobAlreadyRunningError(
-          job,
-          `run ${holder.runId}, pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`,
-          path,
-        );
-      }
+      if (holder && isAlive(holder)) throw new JobAlreadyRunningError(job, holder, path);
       // The holder died (kill -9, crash): its lock is stale and can be taken over.
       await rm(path, { force: true });
     }
-    throw new JobAlreadyRunningError(job, 'another run took the lock at the same moment', path);
+    throw new JobAlreadyRunningError(job, undefined, path);
+  }
+
+  async unlock(job: string): Promise<LockHolder | undefined> {
+    const path = this.lockPath(job);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    await rm(path, { force: true });
+    try {
+      return JSON.parse(text) as LockHolder;
+    } catch {
+      // Half written by a run killed while taking it: freed all the same.
+      return { runId: 'unknown (the lock file was damaged)', pid: 0, host: '', startedAt: '' };
+    }
   }
 }
 

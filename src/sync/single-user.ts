@@ -69,5 +69,6 @@ export function withoutCheckpoint(store: StateStore): StateStore {
     save: async () => undefined,
     clear: async () => undefined,
     lock: (job, owner) => store.lock(job, owner),
+    unlock: (job) => store.unlock(job),
   };
 }

@@ -1,7 +1,10 @@
-// `entra-wp-sync state show|reset [--job NAME]`: look at or clear a job's checkpoint.
+// `entra-wp-sync state show|reset [--job NAME]`: look at or clear a job's checkpoint;
+// `state unlock --job NAME`: free a job's lock left by a run that is gone.
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import { ActionableError, ExitCode } from '../../errors.ts';
 import { managingSinceOf, type RunRecord } from '../../state/checkpoint.ts';
+import { describeHolder } from '../../state/errors.ts';
+import type { LockHolder } from '../../state/state-store.ts';
 import { clearCheckpoint, openStateStore } from '../../sync/reset-state.ts';
 
 export interface StateCommandOptions {
@@ -13,15 +16,27 @@ export interface StateCommandOptions {
 }
 
 export async function stateCommand(options: StateCommandOptions): Promise<number> {
-  if (options.action !== 'show' && options.action !== 'reset') {
-    throw new ActionableError(`state needs "show" or "reset" (got "${options.action ?? ''}").`, {
+  if (options.action !== 'show' && options.action !== 'reset' && options.action !== 'unlock') {
+    throw new ActionableError(`state needs "show", "reset" or "unlock" (got "${options.action ?? ''}").`, {
       exitCode: ExitCode.usage,
       hint: 'entra-wp-sync state show --job NAME',
+    });
+  }
+  // Freeing a lock is for one job a person knows is stuck, never all of them at once.
+  if (options.action === 'unlock' && !options.job) {
+    throw new ActionableError('state unlock needs --job NAME: the job whose lock to free.', {
+      exitCode: ExitCode.usage,
+      hint: 'entra-wp-sync state unlock --job NAME -c jobs.yaml',
     });
   }
   const config = await loadConfig(options.configPath, options.env);
   for (const job of selectJobs(config, options.job ? [options.job] : undefined)) {
     const { store, where, close } = await openStateStore(job, options.env);
+    if (options.action === 'unlock') {
+      const holder = await store.unlock(job.name).finally(close);
+      options.stdout(`${job.name}: ${unlockedText(holder)}\n`);
+      continue;
+    }
     if (options.action === 'reset') {
       await clearCheckpoint(store, job.name);
       await close();
@@ -53,6 +68,16 @@ export async function stateCommand(options: StateCommandOptions): Promise<number
     );
   }
   return ExitCode.ok;
+}
+
+function unlockedText(holder: LockHolder | undefined): string {
+  if (!holder) return 'no run held the lock; nothing to free.';
+  const freed = `lock freed; it was held by ${describeHolder(holder)}`;
+  // A lease's holder keeps renewing it; a lock file's holder never looks at it again.
+  if (holder.expiresAt) {
+    return `${freed} (its lease ran until ${holder.expiresAt}). Should that run in fact still be going, it takes the lock back at its next renewal, or stops writing if another run took it first.`;
+  }
+  return `${freed}. Should that process in fact still be running, stop it: nothing keeps it from running alongside the next run.`;
 }
 
 const historyColumns = ['created', 'updated', 'restored', 'disabled', 'deleted', 'held', 'failed'];

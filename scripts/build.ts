@@ -1,4 +1,4 @@
-// Bundles the two entry points the product ships: the GitHub Action and the CLI.
+// Bundles the entry points the product ships: the GitHub Action (main and post) and the CLI.
 import { fileURLToPath } from 'node:url';
 import { bundleProduct } from './bundle.ts';
 

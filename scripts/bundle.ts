@@ -14,6 +14,8 @@ const source = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.
 
 export const productEntryPoints = {
   index: source('action/index.ts'),
+  // The action's post step (action.yml `post:`): releases locks a killed run left behind.
+  post: source('action/post.ts'),
   cli: source('cli/index.ts'),
 };
 

@@ -1,8 +1,10 @@
 // The container / terminal entry: parses the command line and returns an exit code
 // (never calls process.exit, so tests can run it in-process).
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { renderJobsJsonSchema } from '../config/json-schema.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
+import { type ApprovalRequest, parseApprovalPin } from '../sync/approvals.ts';
 import { productName, productVersion } from '../version.ts';
 import { checkCommand } from './commands/check.ts';
 import { runCommand } from './commands/run.ts';
@@ -28,21 +30,27 @@ Commands:
   sync-user <id|upn>  sync one user now
   schema              print the JSON Schema of jobs.yaml
   state show|reset    inspect or clear a job's checkpoint
+  state unlock --job NAME
+                      free the job's lock, left by a run that is gone
 
 Options:
   -c, --config FILE   jobs.yaml (default ./jobs.yaml)
   --job NAME          only this job
   --out DIR           write the run's reports into DIR
   --dry-run           plan and report, write nothing
-  --allow-deletes     approve removals held back by the safety threshold
-  --allow-adoptions   link existing accounts held back for lack of proof
+  --allow-deletes [N|RUN_ID]
+                      approve the removals the last held run listed (exactly
+                      those; N or RUN_ID pins the list's size or the held run)
+  --allow-adoptions [N|RUN_ID]
+                      link the existing accounts the last held run listed
   --quiet             only warnings and errors
   --log-format FMT    text (default) or json
   -h, --help          this help
   -v, --version       the version
 
-Exit codes: 0 done; 1 failed; 2 bad usage or config; 3 some users failed;
-4 deletions held back by the safety threshold; 130/143 interrupted.`;
+Exit codes: 0 done, or skipped because another run holds the job; 1 failed;
+2 bad usage or config; 3 some users failed; 4 deletions held back by the safety
+threshold; 130/143 interrupted.`;
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
@@ -87,8 +95,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           configPath: values.config ?? 'jobs.yaml',
           job: values.job,
           dryRun: values['dry-run'] ?? false,
-          allowDeletes: values['allow-deletes'] ?? false,
-          allowAdoptions: values['allow-adoptions'] ?? false,
+          approval: approvalFrom(values['allow-deletes'], values['allow-adoptions'], io.env),
           progress,
           outDir: values.out,
           env: io.env,
@@ -106,8 +113,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           configPath: values.config ?? 'jobs.yaml',
           job: values.job,
           dryRun: values['dry-run'] ?? false,
-          allowDeletes: false,
-          allowAdoptions: values['allow-adoptions'] ?? false,
+          approval: approvalFrom(undefined, values['allow-adoptions'], io.env),
           progress,
           singleUser: user,
           outDir: values.out,
@@ -145,9 +151,53 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+const approvalFlags = new Set(['--allow-deletes', '--allow-adoptions']);
+
+/**
+ * The approval flags take an optional value (a count or a held run's id): a bare flag is
+ * spelled out as "held" here, since parseArgs knows only flags with or without a value.
+ */
+function withApprovalValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    out.push(arg);
+    if (!approvalFlags.has(arg)) continue;
+    const next = argv[index + 1];
+    if (next !== undefined && (/^\d+$/.test(next) || /^\d{8}T\d{6}/.test(next))) {
+      out.push(next);
+      index++;
+    } else out.push('held');
+  }
+  return out;
+}
+
+/** Who approves from a terminal or a cron host: the OS user (GITHUB_ACTOR inside Actions). */
+function approverName(env: NodeJS.ProcessEnv): string {
+  if (env.GITHUB_ACTOR) return env.GITHUB_ACTOR;
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? 'unknown user';
+  }
+}
+
+function approvalFrom(
+  deletes: string | undefined,
+  adoptions: string | undefined,
+  env: NodeJS.ProcessEnv,
+): ApprovalRequest | undefined {
+  const request = {
+    deletes: parseApprovalPin(deletes),
+    adoptions: parseApprovalPin(adoptions),
+    by: approverName(env),
+  };
+  return request.deletes || request.adoptions ? request : undefined;
+}
+
 function parseCommandLine(argv: string[]) {
   return parseArgs({
-    args: argv,
+    args: withApprovalValues(argv),
     allowPositionals: true,
     strict: true,
     options: {
@@ -155,8 +205,8 @@ function parseCommandLine(argv: string[]) {
       job: { type: 'string' },
       out: { type: 'string' },
       'dry-run': { type: 'boolean' },
-      'allow-deletes': { type: 'boolean' },
-      'allow-adoptions': { type: 'boolean' },
+      'allow-deletes': { type: 'string' },
+      'allow-adoptions': { type: 'string' },
       quiet: { type: 'boolean' },
       'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },

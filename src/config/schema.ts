@@ -174,6 +174,12 @@ export const jobSchema = z
           .describe(
             'User meta keys in which other Entra sign-in plugins keep the Entra object ID (WPO365: aadObjectId). An account carrying the same object ID under one of them is linked without approval. Default: [aadObjectId].',
           ),
+        withoutCompanionPlugin: z
+          .enum(['refuse', 'link'])
+          .default('refuse')
+          .describe(
+            'A site without the companion plugin cannot show whose an existing account is: refuse stops the run before it writes; link matches accounts by the match rules without proof (a member who changes their email could take over a joiner). Default: refuse.',
+          ),
       })
       .prefault({})
       .describe(

@@ -12,8 +12,14 @@ import { jobsOf, objectIdOf } from './user-index.ts';
 export interface AdoptionSettings {
   /** User meta keys other tools keep the Entra object ID in (WPO365: aadObjectId). */
   objectIdKeys: readonly string[];
-  /** A person approved this run's held adoptions (--allow-adoptions). */
-  approved: boolean;
+  /** Sites without the companion plugin: link by the match rules without proof (the job accepted it). */
+  linkWithoutPlugin?: boolean | undefined;
+}
+
+/** Held adoptions a person approved: Entra object id (lower case) → WordPress user id. */
+export interface ApprovedAdoptions {
+  pairs: ReadonlyMap<string, number>;
+  by: string;
 }
 
 export type AdoptionVerdict =
@@ -31,8 +37,11 @@ export function judgeAdoption(
   jobName: string,
   settings: AdoptionSettings,
   managingSince: Date | undefined,
+  approved?: ApprovedAdoptions,
 ): AdoptionVerdict {
   if (jobsOf(user).includes(jobName)) return { kind: 'managed' };
+  // No plugin: no markers are kept, so every run would "adopt" the same accounts again.
+  if (!user.entra_wp_sync_identity && settings.linkWithoutPlugin) return { kind: 'managed' };
   const objectId = desired.objectId.toLowerCase();
   if (objectIdOf(user)?.toLowerCase() === objectId) {
     return {
@@ -56,11 +65,13 @@ export function judgeAdoption(
       proof: `adopted: the account had this ${ruleNoun(rule)} before the job began managing the site (${day(managingSince)})`,
     };
   }
-  if (settings.approved)
-    return { kind: 'adopt', proof: `adopted with approval (--allow-adoptions): ${doubt}` };
+  // Only the pair a person reviewed: the same Entra user and the same account.
+  if (approved?.pairs.get(objectId) === user.id) {
+    return { kind: 'adopt', proof: `adopted: approved by ${approved.by} (${doubt})` };
+  }
   return {
     kind: 'hold',
-    reason: `matches WordPress user #${user.id} ${user.username} by ${ruleNoun(rule)}, but ${doubt}; nothing was changed — check that the account is this person's, then run again with --allow-adoptions (action input allow-adoptions: true)`,
+    reason: `matches WordPress user #${user.id} ${user.username} by ${ruleNoun(rule)}, but ${doubt}; nothing was changed — check that the account is this person's, then approve the held list with --allow-adoptions (action input allow-adoptions: true)`,
   };
 }
 

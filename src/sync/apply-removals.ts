@@ -33,14 +33,22 @@ export function reportRemoval(change: RemovalChange): AppliedChange {
   });
   switch (change.action) {
     case 'disable':
-      return row('disabled', ['roles', 'meta.entra_wp_sync_status'], 'no longer in scope');
+      return row('disabled', ['roles', 'meta.entra_wp_sync_status'], `no longer in scope${approval(change)}`);
     case 'delete':
-      return row('deleted', [], `no longer in scope; content goes to user #${change.reassignTo}`);
+      return row(
+        'deleted',
+        [],
+        `no longer in scope; content goes to user #${change.reassignTo}${approval(change)}`,
+      );
     case 'release':
       return row('updated', ['meta.entra_wp_sync_jobs'], change.message);
     case 'held':
       return row('held', [], change.reason);
   }
+}
+
+function approval(change: { approvedBy?: string | undefined }): string {
+  return change.approvedBy ? `; approved by ${change.approvedBy}` : '';
 }
 
 async function applyOne(

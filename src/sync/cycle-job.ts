@@ -18,11 +18,10 @@ export function selectedAttributes(job: ResolvedJob): string[] {
 export interface RunFacts {
   selfId: number;
   reassignTo: number | undefined;
-  allowDeletes: boolean;
-  /** A person approved the adoptions this run would otherwise hold (--allow-adoptions). */
-  allowAdoptions: boolean;
   /** Roles of the site able to manage options or promote users (from the companion plugin). */
   privilegedRoles: ReadonlySet<string>;
+  /** The site stores the sync's marker meta (it has the companion plugin). */
+  siteKeepsMarkers: boolean;
   /** Object IDs of the source groups (source.groups), resolved from names. */
   sourceGroupIds?: readonly string[];
   roleRules?: readonly RoleRule[];
@@ -69,7 +68,11 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
       update: job.actions.update,
       rolesMode: job.roles.mode,
       manageAdministrators: job.roles.manageAdministrators,
-      adoption: { objectIdKeys: job.adoption.objectIdKeys, approved: facts.allowAdoptions },
+      adoption: {
+        objectIdKeys: job.adoption.objectIdKeys,
+        linkWithoutPlugin: job.adoption.withoutCompanionPlugin === 'link',
+      },
+      writeMarkers: facts.siteKeepsMarkers,
       privilegedRoles: job.roles.allowPrivileged ? new Set() : facts.privilegedRoles,
     },
     concurrency: job.limits.concurrency,
@@ -85,7 +88,6 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
       maxDeletes: job.safety.maxDeletes,
       selfId: facts.selfId,
       reassignTo: facts.reassignTo,
-      allowDeletes: facts.allowDeletes,
     },
   };
 }

@@ -1,5 +1,5 @@
 // One run of one job: a full cycle over every Entra user, or in delta mode a round of
-// only the changes since the last one (SPEC §4.1–4.8). Pages are checkpointed, so a
+// only the changes since the last one. Pages are checkpointed, so a
 // stopped run resumes where it was; a cycle ends with the removal rules.
 import { randomUUID } from 'node:crypto';
 import type { GraphApi } from '../graph/graph-api.ts';
@@ -22,6 +22,12 @@ import type { UserLookup, UserLookupKeys } from '../wordpress/user-lookup.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
 import type { AppliedChange } from './apply.ts';
+import {
+  type ApprovalRequest,
+  type HeldDecisions,
+  type ResolvedApprovals,
+  resolveApprovals,
+} from './approvals.ts';
 import { readDeltaRound } from './delta-round.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
 import { readFullListing } from './full-cycle.ts';
@@ -87,6 +93,8 @@ export interface CycleContext {
    * job's checkpoint, or null when the job has none (then no email or login adoption is proven).
    */
   managingSince?: Date | null | undefined;
+  /** What a person approved for this run (bound to the last held list). */
+  approval?: ApprovalRequest | undefined;
 }
 
 /** What the full listing and the delta round share: the run's state and bookkeeping. */
@@ -105,6 +113,8 @@ export interface CycleRun {
   stopReason(pageNumber: number): string | undefined;
   /** When the job began managing the site (adoptions by email or login are judged by it). */
   managingSince: Date | undefined;
+  /** The approvals of this run, checked against the last held list. */
+  approvals: ResolvedApprovals;
 }
 
 export interface ListingOutcome {
@@ -125,7 +135,8 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
       ? new Date(checkpoint.managingSince)
       : (context.managingSince ?? undefined);
   const counts: Record<string, number> = {};
-  const heldAdoptions: string[] = [];
+  const approvals = resolveApprovals(context.approval, saved?.held);
+  const heldAdoptions: HeldDecisions['adoptions'] = [];
   const errors = new ErrorGrouper();
   const run: CycleRun = {
     job,
@@ -135,12 +146,18 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     counts,
     now,
     managingSince,
+    approvals,
     record(applied) {
       const rows = applied.map((change) => toRow(change, job.name, context, now()));
       context.results.write(rows);
       for (const change of applied) {
-        if (change.hold === 'adoption')
-          heldAdoptions.push(change.subject.wordpressLogin ?? change.subject.email);
+        if (change.hold === 'adoption' && change.subject.wordpressId !== undefined) {
+          heldAdoptions.push({
+            objectId: change.subject.objectId,
+            wordpressId: change.subject.wordpressId,
+            login: change.subject.wordpressLogin ?? '',
+          });
+        }
       }
       for (const row of rows) {
         counts[row.action] = (counts[row.action] ?? 0) + 1;
@@ -203,7 +220,9 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     fatalError: undefined,
     removals: outcome.removals,
     deleteMode: job.removal.mode,
-    heldAdoptions: heldAdoptions.sort(),
+    heldAdoptions: heldAdoptions.map((pair) => pair.login).sort(),
+    approvalNotes: approvals.notes,
+    approvedBy: approvedByOf(counts, approvals),
   };
   if (!context.dryRun) {
     const record: RunRecord = {
@@ -219,7 +238,7 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
       counts,
     };
     if (cycleComplete) {
-      // The next run starts a new cycle; deletions for this one were decided above (§4.7).
+      // The next run starts a new cycle; deletions for this one were decided above.
       const next = newCheckpoint(job.name, randomUUID(), now());
       next.managingSince = managingSinceOf(checkpoint);
       next.listingSource = checkpoint.listingSource;
@@ -231,9 +250,15 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
         next.roleMembers = membershipRecord(job.roleMembers);
       }
       next.history = withRun(checkpoint.history, record);
+      // A complete cycle's holds are the list to approve; with none, nothing waits.
+      const held = heldThisRun(context.runId, checkpoint, heldAdoptions, outcome.removals);
+      if (held) next.held = held;
       await context.store.save(next);
     } else {
       checkpoint.history = withRun(checkpoint.history, record);
+      // Holds of earlier runs of this cycle stay approvable until the cycle completes.
+      const held = heldThisRun(context.runId, checkpoint, heldAdoptions, outcome.removals);
+      if (held) checkpoint.held = held;
       await context.store.save(checkpoint);
     }
   }
@@ -272,6 +297,37 @@ function startingCheckpoint(
   }
   if (!atCycleStart(saved) || saved.mode !== undefined) return saved;
   return freshCycle(job, saved, started, job.delta && saved.deltaLink ? 'delta' : 'full');
+}
+
+/**
+ * The list a person approves next: what this run held, joined to what earlier runs of the
+ * same cycle held (their pages are not read again before the cycle ends). Undefined when
+ * this run held nothing and nothing of its cycle is waiting.
+ */
+function heldThisRun(
+  runId: string,
+  checkpoint: Checkpoint,
+  adoptions: HeldDecisions['adoptions'],
+  removals: JobRunSummary['removals'],
+): HeldDecisions | undefined {
+  const earlier = checkpoint.held?.cycleId === checkpoint.cycleId ? checkpoint.held : undefined;
+  const heldRemovals = removals?.held ? (removals.heldIds ?? []) : [];
+  if (adoptions.length === 0 && heldRemovals.length === 0) return earlier;
+  const pairs = new Map((earlier?.adoptions ?? []).map((pair) => [pair.objectId.toLowerCase(), pair]));
+  for (const pair of adoptions) pairs.set(pair.objectId.toLowerCase(), pair);
+  return {
+    runId,
+    cycleId: checkpoint.cycleId,
+    at: new Date().toISOString(),
+    removals: heldRemovals.length > 0 ? heldRemovals : (earlier?.removals ?? []),
+    adoptions: [...pairs.values()].sort((a, b) => a.login.localeCompare(b.login)),
+  };
+}
+
+/** Who approved what this run applied, when it applied anything approved. */
+function approvedByOf(counts: Record<string, number>, approvals: ResolvedApprovals): string | undefined {
+  const by = approvals.removals?.by ?? approvals.adoptions?.by;
+  return by && writtenIn(counts) > 0 ? by : undefined;
 }
 
 function atCycleStart(checkpoint: Checkpoint): boolean {

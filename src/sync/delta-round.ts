@@ -1,4 +1,4 @@
-// A delta round (SPEC §4.8): only the Entra users changed since the saved delta link,
+// A delta round: only the Entra users changed since the saved delta link,
 // the users whose role groups changed, and the ones that failed last time, matched
 // against just the WordPress users they name. Users removed from Entra or gone out of
 // scope go through the same removal rules and brake as a full cycle.
@@ -42,7 +42,15 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
     }
     for (const user of mapped.desired) gone.delete(user.objectId.toLowerCase());
     if (mapped.desired.length > 0) await lookUp(matchKeys(mapped.desired, job.plan.match));
-    const outcome = await syncPage(mapped, job, context, index, run.claims, run.managingSince);
+    const outcome = await syncPage(
+      mapped,
+      job,
+      context,
+      index,
+      run.claims,
+      run.managingSince,
+      run.approvals.adoptions,
+    );
     run.record(outcome.applied);
     if (outcome.avatarsUploaded > 0) run.counts.avatars = (run.counts.avatars ?? 0) + outcome.avatarsUploaded;
     for (const change of outcome.applied)
@@ -107,6 +115,8 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
       new Set(),
       job.removal,
       managed ?? countManaged(index.users(), job.removal.jobName),
+      // A round reads only changes, so few users read says nothing about the query.
+      { approved: run.approvals.removals },
     );
     run.record(
       await applyRemovals(plan.changes, context.writes, index, {

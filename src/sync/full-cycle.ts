@@ -1,5 +1,5 @@
 // A full cycle: every page of every listing matched against WordPress, then the removal
-// rules for everyone the cycle did not see (SPEC §4.1–4.7). With the companion plugin each
+// rules for everyone the cycle did not see. With the companion plugin each
 // page looks up only the WordPress users it names and removals scan the site page by
 // page, so memory stays flat on 100,000 users; without it the whole index is loaded.
 import { ExpiredDeltaLinkError, ExpiredPageTokenError, readCollectionPages } from '../graph/paging.ts';
@@ -63,7 +63,15 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
             for (const user of (await find(matchKeys(mapped.desired, job.plan.match))).users) index.put(user);
           }
         }
-        const outcome = await syncPage(mapped, job, context, index, run.claims, run.managingSince);
+        const outcome = await syncPage(
+          mapped,
+          job,
+          context,
+          index,
+          run.claims,
+          run.managingSince,
+          run.approvals.adoptions,
+        );
         run.record(outcome.applied);
         if (outcome.avatarsUploaded > 0)
           run.counts.avatars = (run.counts.avatars ?? 0) + outcome.avatarsUploaded;
@@ -110,7 +118,10 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
         }
       });
     }
-    const plan = planRemovals(index.users(), seenIds, job.removal, fullIndex ? undefined : managed);
+    const plan = planRemovals(index.users(), seenIds, job.removal, fullIndex ? undefined : managed, {
+      approved: run.approvals.removals,
+      seenCount: seenIds.size,
+    });
     run.record(
       await applyRemovals(plan.changes, context.writes, index, {
         concurrency: job.writeConcurrency ?? job.concurrency,

@@ -1,6 +1,7 @@
 // One page of Entra users through map → match → plan → apply (and avatars): the step
 // full cycles and delta rounds share.
 import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
+import type { ApprovedAdoptions } from './adoption.ts';
 import type { AppliedChange } from './apply.ts';
 import { applyChanges, reportOnly } from './apply.ts';
 import { syncAvatars } from './avatars.ts';
@@ -55,9 +56,18 @@ export async function syncPage(
   index: WordPressUserIndex,
   claims: CycleClaims,
   managingSince: Date | undefined,
+  approvedAdoptions?: ApprovedAdoptions | undefined,
 ): Promise<PageOutcome> {
   const { desired, unmapped } = mapped;
-  const changes = planChanges({ desired, unmapped, index, settings: job.plan, claims, managingSince });
+  const changes = planChanges({
+    desired,
+    unmapped,
+    index,
+    settings: job.plan,
+    claims,
+    managingSince,
+    approvedAdoptions,
+  });
   const applied = context.dryRun
     ? changes.map(reportOnly)
     : await applyChanges(changes, context.writes, index, {

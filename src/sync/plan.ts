@@ -2,7 +2,7 @@
 // of changes. No I/O; the same inputs always give the same plan.
 import { metaKeys } from '../wordpress/meta-keys.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
-import { type AdoptionSettings, judgeAdoption } from './adoption.ts';
+import { type AdoptionSettings, type ApprovedAdoptions, judgeAdoption } from './adoption.ts';
 import type { Change, ChangeSubject, CreateBody } from './change.ts';
 import { type DesiredUser, type ProfileField, profileFields, type UnmappedUser } from './desired-user.ts';
 import { type MatchRule, matchUser } from './match-user.ts';
@@ -18,6 +18,8 @@ export interface PlanSettings {
   /** Whether this job may change administrators' roles. */
   manageAdministrators: boolean;
   adoption: AdoptionSettings;
+  /** False where WordPress drops the sync's marker meta (no companion plugin): never plan writing it. */
+  writeMarkers?: boolean | undefined;
   /**
    * Roles this job may not grant (able to manage options or promote users), unless
    * roles.allowPrivileged: remembered roles of a disabled account are checked too.
@@ -44,6 +46,8 @@ export interface PlanInput {
   claims: CycleClaims;
   /** When the job began managing the site: the line adoptions by email or login are judged by. */
   managingSince?: Date | undefined;
+  /** Held adoptions a person approved. */
+  approvedAdoptions?: ApprovedAdoptions | undefined;
 }
 
 export function planChanges(input: PlanInput): Change[] {
@@ -91,6 +95,7 @@ function planOne(desired: DesiredUser, input: PlanInput): Change {
       settings.jobName,
       settings.adoption,
       input.managingSince,
+      input.approvedAdoptions,
     );
     if (verdict.kind === 'hold')
       return { action: 'held', subject: withUser(subject, match.user), reason: verdict.reason };
@@ -192,9 +197,11 @@ function planUpdate(
     if (!(key in user.meta)) continue;
     if (String(user.meta[key] ?? '') !== value) meta[key] = value;
   }
-  if (objectIdOf(user) !== desired.objectId) meta[metaKeys.objectId] = desired.objectId;
   const jobs = jobsOf(user);
-  if (!jobs.includes(settings.jobName)) meta[metaKeys.jobs] = [...jobs, settings.jobName].sort();
+  if (settings.writeMarkers !== false) {
+    if (objectIdOf(user) !== desired.objectId) meta[metaKeys.objectId] = desired.objectId;
+    if (!jobs.includes(settings.jobName)) meta[metaKeys.jobs] = [...jobs, settings.jobName].sort();
+  }
   if (disabled) {
     meta[metaKeys.status] = 'active';
     meta[metaKeys.restoreRoles] = [];

@@ -1,5 +1,6 @@
-// SPEC §4.7: at the end of a complete cycle, who is no longer in scope, what happens to
-// them, and whether the mass-deletion brake holds it all back. Pure: no I/O.
+// At the end of a complete cycle: who is no longer in scope, what happens to them, and
+// whether the mass-deletion brake holds it all back until a person approves that exact
+// list. Pure: no I/O.
 import type { MaxDeletes } from '../config/resolve.ts';
 import type { JobRunSummary } from '../report/run-summary.ts';
 import { metaKeys } from '../wordpress/meta-keys.ts';
@@ -19,13 +20,35 @@ export interface RemovalSettings {
   /** WordPress user id that receives deleted users' content (hard mode). */
   reassignTo: number | undefined;
   maxDeletes: MaxDeletes;
-  /** A person approved removals over the limit for this run (--allow-deletes). */
-  allowDeletes: boolean;
+}
+
+/** What this run knows beyond the settings: who approved which removals, and how much Entra returned. */
+export interface RemovalReview {
+  /** WordPress user ids of the last held list a person approved. */
+  approved?: { ids: ReadonlySet<number>; by: string } | undefined;
+  /**
+   * Full cycles: how many Entra users the cycle read. A cycle that read none, or under half
+   * of the users the job manages, most likely ran a broken query: its removals always wait
+   * for approval.
+   */
+  seenCount?: number | undefined;
 }
 
 export type RemovalChange =
-  | { action: 'disable'; subject: ChangeSubject; user: WordPressUser; patch: Record<string, unknown> }
-  | { action: 'delete'; subject: ChangeSubject; user: WordPressUser; reassignTo: number }
+  | {
+      action: 'disable';
+      subject: ChangeSubject;
+      user: WordPressUser;
+      patch: Record<string, unknown>;
+      approvedBy?: string | undefined;
+    }
+  | {
+      action: 'delete';
+      subject: ChangeSubject;
+      user: WordPressUser;
+      reassignTo: number;
+      approvedBy?: string | undefined;
+    }
   /** Other jobs still manage the user: this job only lets go of it. */
   | {
       action: 'release';
@@ -45,6 +68,11 @@ export interface RemovalPlan {
   /** Disables and deletes this cycle wants, held or not. */
   removalCount: number;
   held: boolean;
+  /** Why the cycle looks broken (no users, or far fewer than the job manages), if it does. */
+  suspect?: string | undefined;
+  /** Held users a person's approval did not name (more or other users than reviewed). */
+  unapproved: string[];
+  approvedBy?: string | undefined;
 }
 
 /** A percentage limit never goes below this, so small sites are not stuck. */
@@ -59,6 +87,7 @@ export function planRemovals(
   seen: ReadonlySet<string>,
   settings: RemovalSettings,
   managedTotal?: number,
+  review: RemovalReview = {},
 ): RemovalPlan {
   const protectedNames = new Set(settings.protect.map((name) => name.toLowerCase()));
   let managedCount = 0;
@@ -101,16 +130,46 @@ export function planRemovals(
   }
   if (managedTotal !== undefined) managedCount = managedTotal;
   const limit = removalLimit(settings.maxDeletes, managedCount);
-  const held = removals.length > limit && !settings.allowDeletes;
+  const suspect = suspectCycle(review.seenCount, managedCount, removals.length);
+  const needsApproval = removals.length > limit || suspect !== undefined;
+  const approved = review.approved;
+  const unapproved = approved ? removals.filter((removal) => !approved.ids.has(removal.user.id)) : removals;
+  const held = needsApproval && unapproved.length > 0;
+  const why =
+    suspect ??
+    `${removals.length} removals exceed safety.maxDeletes (${limit} of ${managedCount} managed users)`;
   const changes: RemovalChange[] = held
     ? removals.map((removal) => ({
         action: 'held',
         subject: removal.subject,
         user: removal.user,
-        reason: `would be ${removal.action === 'disable' ? 'disabled' : 'deleted'}, but ${removals.length} removals exceed safety.maxDeletes (${limit}); run again with --allow-deletes to approve`,
+        reason: `would be ${removal.action === 'disable' ? 'disabled' : 'deleted'}, but ${why}; nothing was removed — check the held list, then approve exactly it with --allow-deletes ${removals.length} (action input allow-deletes: '${removals.length}')`,
       }))
-    : removals;
-  return { changes: [...releases, ...changes], managedCount, limit, removalCount: removals.length, held };
+    : needsApproval && approved
+      ? removals.map((removal) => ({ ...removal, approvedBy: approved.by }))
+      : removals;
+  return {
+    changes: [...releases, ...changes],
+    managedCount,
+    limit,
+    removalCount: removals.length,
+    held,
+    suspect,
+    // Only worth saying when a person approved a list and the run found more or others.
+    unapproved: held && approved ? unapproved.map((removal) => removal.user.username).sort() : [],
+    approvedBy: !held && needsApproval && approved ? approved.by : undefined,
+  };
+}
+
+function suspectCycle(seenCount: number | undefined, managed: number, removals: number): string | undefined {
+  if (seenCount === undefined || removals === 0) return undefined;
+  if (seenCount === 0) {
+    return `the cycle read no users from Entra while the job manages ${managed}: most likely the query (source.users.filter or search, or the groups) is wrong or a permission is missing`;
+  }
+  if (seenCount < managed / 2) {
+    return `the cycle read only ${seenCount} users from Entra while the job manages ${managed}: most likely the query (source.users.filter or search, or the groups) is wrong or a permission is missing`;
+  }
+  return undefined;
 }
 
 /** Whether the removal rules look at this user at all: marked by the job, or in its domains. */
@@ -132,8 +191,17 @@ export function removalSummary(plan: RemovalPlan): NonNullable<JobRunSummary['re
     managed: plan.managedCount,
     held: plan.held,
     heldUsers: plan.held
-      ? plan.changes.filter((change) => change.action === 'held').map((change) => change.user.username)
+      ? plan.changes
+          .filter((change) => change.action === 'held')
+          .map((change) => change.user.username)
+          .sort()
       : [],
+    heldIds: plan.changes.flatMap((change) =>
+      change.action === 'held' ? [{ id: change.user.id, login: change.user.username }] : [],
+    ),
+    suspect: plan.suspect,
+    unapproved: plan.unapproved,
+    approvedBy: plan.approvedBy,
   };
 }
 

@@ -173,7 +173,7 @@ describe('security: existing accounts are linked to an Entra user only with proo
     expect(rowsOf(approved, joinerByEmail).map((row) => [row.action, row.wordpressId])).toEqual([
       ['adopted', mallory.id],
     ]);
-    expect(String(rowsOf(approved, joinerByEmail)[0]?.message)).toContain('approval');
+    expect(String(rowsOf(approved, joinerByEmail)[0]?.message)).toContain('approved by');
     expect((await account(mallory.id)).roles).toContain('editor');
   });
 });

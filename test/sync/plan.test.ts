@@ -13,7 +13,7 @@ const settings: PlanSettings = {
   update: true,
   rolesMode: 'replace',
   manageAdministrators: false,
-  adoption: { objectIdKeys: ['aadObjectId'], approved: false },
+  adoption: { objectIdKeys: ['aadObjectId'] },
   privilegedRoles: new Set(['administrator']),
 };
 
@@ -208,12 +208,27 @@ describe('planChanges', () => {
     });
   });
 
-  it('adopts a held user when the run is approved', () => {
-    const [change] = planFor(
-      unmarkedAda({ registeredAt: '2026-07-01T00:00:00Z', identityChangedAt: null, linkedObjectIds: {} }),
-      { adoption: { objectIdKeys: ['aadObjectId'], approved: true } },
-    );
-    expect(change).toMatchObject({ action: 'update', adoption: expect.stringContaining('approval') });
+  it('adopts a held user only when a person approved that exact pair', () => {
+    const user = unmarkedAda({
+      registeredAt: '2026-07-01T00:00:00Z',
+      identityChangedAt: null,
+      linkedObjectIds: {},
+    });
+    const approvedFor = (wordpressId: number) =>
+      planChanges({
+        desired: [desired(ada)],
+        unmapped: [],
+        index: new WordPressUserIndex([user]),
+        settings,
+        claims: new CycleClaims(),
+        managingSince,
+        approvedAdoptions: { pairs: new Map([[ada.id, wordpressId]]), by: 'pat' },
+      })[0];
+    expect(approvedFor(5)).toMatchObject({
+      action: 'update',
+      adoption: expect.stringContaining('approved by pat'),
+    });
+    expect(approvedFor(6)).toMatchObject({ action: 'held' });
   });
 
   it('does not restore a privileged role remembered on a disabled account', () => {

@@ -2,14 +2,15 @@
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ProgressReporter } from '../../log/progress.ts';
+import type { ApprovalRequest } from '../../sync/approvals.ts';
 import { runJobs } from '../../sync/run-jobs.ts';
 
 export interface RunCommandOptions {
   configPath: string;
   job: string | undefined;
   dryRun: boolean;
-  allowDeletes: boolean;
-  allowAdoptions: boolean;
+  /** What a person approved: the last held list of removals and/or adoptions. */
+  approval?: ApprovalRequest | undefined;
   progress: ProgressReporter;
   /** sync-user: only this Entra user. */
   singleUser?: string | undefined;
@@ -27,8 +28,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     config,
     jobs,
     dryRun: options.dryRun,
-    allowDeletes: options.allowDeletes,
-    allowAdoptions: options.allowAdoptions,
+    approval: options.approval,
     progress: options.progress,
     singleUser: options.singleUser,
     outDir: options.outDir,
@@ -40,6 +40,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     const counts = Object.entries(summary.counts)
       .map(([action, count]) => `${count} ${action}`)
       .join(', ');
+    if (summary.skippedBecause) {
+      options.stdout(`${summary.job}: skipped, ${summary.skippedBecause}\n`);
+      continue;
+    }
     const state = summary.fatalError
       ? `failed: ${summary.fatalError}`
       : summary.cycleComplete

@@ -184,8 +184,11 @@ export function wpContentFiles(layout: Layout): Record<string, string> {
  * Plugin Name: entra-wp-sync companion loader (test bed)
  * Description: Loads the repo's wordpress-plugin/*.php by absolute path, so edits are live.
  */
-foreach ( glob( ${php(layout.pluginDir)} . '/*.php' ) as $entra_testbed_plugin_file ) {
-\trequire_once $entra_testbed_plugin_file;
+// A test may take the plugin away from its site, to see the sync on a site without it.
+if ( ! get_option( 'entra_testbed_without_companion' ) ) {
+\tforeach ( glob( ${php(layout.pluginDir)} . '/*.php' ) as $entra_testbed_plugin_file ) {
+\t\trequire_once $entra_testbed_plugin_file;
+\t}
 }
 `,
     'mu-plugins/testbed-quiet-mail.php': `<?php

@@ -1,3 +1,6 @@
+import { actionsLogger } from './actions-logger.ts';
+import { watchForCancellation } from './cancellation.ts';
 import { runAction } from './main.ts';
 
-await runAction();
+// Listening from the first moment: a cancel during start-up stops the run before it begins.
+await runAction(watchForCancellation(actionsLogger.info));

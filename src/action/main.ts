@@ -1,13 +1,37 @@
-// The GitHub Action entry: the only module that imports @actions/core. It reads the
-// inputs, masks secrets, runs the same job runner as the CLI, and reports back.
+// The GitHub Action entry: the only place, with the other modules of src/action, that
+// imports @actions/core. It reads the inputs, masks secrets, runs the same job runner as
+// the CLI (or its self-test), and reports back: annotations, log groups, the step summary
+// and the outputs.
+import { hostname } from 'node:os';
 import * as core from '@actions/core';
 import { loadConfig, selectJobs } from '../config/load.ts';
-import { ActionableError, describeError, ExitCode } from '../errors.ts';
+import type { LoadedConfig } from '../config/resolve.ts';
+import { ExitCode } from '../errors.ts';
 import { onSecret } from '../log/secrets.ts';
-import { actionsRunUrl, renderSummaryMarkdown } from '../report/run-summary.ts';
+import { actionsRunUrl } from '../report/run-summary.ts';
+import { type ApprovalRequest, parseApprovalPin } from '../sync/approvals.ts';
+import { lockPlaceOf } from '../sync/release-lock.ts';
 import { resetState } from '../sync/reset-state.ts';
-import { runJobs } from '../sync/run-jobs.ts';
+import { newRunId, runJobs } from '../sync/run-jobs.ts';
 import { actionsLogger } from './actions-logger.ts';
+import { annotateJobs, annotatePartialFailure, annotateStartFailure } from './annotations.ts';
+import type { Cancellation } from './cancellation.ts';
+import {
+  commandFrom,
+  defaultMaxRuntime,
+  defaultOutDir,
+  type FailOn,
+  failOnFrom,
+  formatSeconds,
+  refusePreviewThatResets,
+} from './inputs.ts';
+import { jobLog } from './job-log.ts';
+import { failsStep, outcomeOf } from './outcome.ts';
+import { setRunOutputs } from './outputs.ts';
+import { saveLocksReleased, saveRun } from './run-state.ts';
+import { runSelfTestStep } from './self-test-step.ts';
+import { writeRunSummary, writeStartFailureSummary } from './step-summary.ts';
+import { cancelledNotice, PageTracker, reportForcedStop } from './stop-report.ts';
 
 /** Environment variables whose values must never show in a log. */
 const secretVariables = [
@@ -18,99 +42,130 @@ const secretVariables = [
   'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
 ];
 
-const stepSummaryLimit = 1024 * 1024 - 4096;
+/** Each secret once: every add-mask line is another copy of the secret in the raw log. */
+const masked = new Set<string>();
+function mask(value: string | undefined): void {
+  if (!value || masked.has(value)) return;
+  masked.add(value);
+  core.setSecret(value);
+}
 
-export async function runAction(): Promise<void> {
+export async function runAction(cancellation: Cancellation): Promise<void> {
   // Tokens fetched during the run (GitHub's OIDC token) are masked the moment they exist.
-  onSecret((value) => core.setSecret(value));
-  for (const name of secretVariables) {
-    const value = process.env[name];
-    if (value) core.setSecret(value);
-  }
+  onSecret(mask);
+  for (const name of secretVariables) mask(process.env[name]);
+  let failOn: FailOn = 'partial';
   try {
+    failOn = failOnFrom(core.getInput('fail-on'));
+    const command = commandFrom(core.getInput('command'));
     const configPath = core.getInput('config') || 'jobs.yaml';
-    const job = core.getInput('job');
-    const config = await loadConfig(configPath, process.env);
-    for (const resolved of config.jobs) {
-      const password = process.env[resolved.wordpress.applicationPasswordEnv];
-      if (password) core.setSecret(password);
+    if (command === 'check') {
+      // The self-test reports a configuration it cannot load itself; masking needs it loaded.
+      await loadConfig(configPath, process.env).then(maskApplicationPasswords, () => undefined);
+      await runSelfTestStep(configPath, core.getInput('job'), failOn);
+      return;
     }
-    const selected = selectJobs(config, job ? [job] : undefined);
-    if (booleanInput('reset-state')) {
-      for (const resolved of selected) await resetState(resolved, process.env);
-      core.info(
-        `Checkpoints cleared for ${selected.map((resolved) => resolved.name).join(', ')}; a new cycle starts.`,
-      );
-    }
-    const outcome = await runJobs({
-      config,
-      jobs: selected,
-      singleUser: core.getInput('user') || undefined,
-      dryRun: booleanInput('dry-run'),
-      allowDeletes: booleanInput('allow-deletes'),
-      allowAdoptions: booleanInput('allow-adoptions'),
-      outDir: core.getInput('out') || undefined,
-      env: process.env,
-      logger: actionsLogger,
-    });
-    const total = (action: string) =>
-      outcome.summaries.reduce((sum, summary) => sum + (summary.counts[action] ?? 0), 0);
-    for (const action of [
-      'created',
-      'adopted',
-      'updated',
-      'disabled',
-      'deleted',
-      'restored',
-      'unchanged',
-      'failed',
-    ]) {
-      core.setOutput(action, total(action));
-    }
-    core.setOutput(
-      'complete',
-      outcome.summaries.every((summary) => summary.cycleComplete),
-    );
-    core.setOutput('results-path', outcome.resultsPath);
-    core.setOutput('summary-path', outcome.summaryPath);
-    const links = { resultsUrl: actionsRunUrl(process.env) };
-    const markdown = renderSummaryMarkdown(outcome.summaries, links);
-    // The step summary fails over 1 MiB: fall back to counts and progress only.
-    const short = `${renderSummaryMarkdown(
-      outcome.summaries.map((summary) => ({ ...summary, errorGroups: [] })),
-      links,
-    )}\n\nThe full summary with every error is in ${outcome.summaryPath}.`;
-    // Local runs (@github/local-action, a shell) may have no step summary file.
-    if (process.env.GITHUB_STEP_SUMMARY) {
-      await core.summary
-        .addRaw(Buffer.byteLength(markdown) <= stepSummaryLimit ? markdown : short.slice(0, stepSummaryLimit))
-        .write();
-    }
-    if (outcome.exitCode !== ExitCode.ok) {
-      core.setFailed(
-        failureMessage(
-          outcome.exitCode,
-          outcome.summaries.map((summary) => summary.fatalError),
-        ),
-      );
-    }
+    await runSync(cancellation, configPath, failOn);
   } catch (error) {
-    core.setFailed(describeError(error));
-    if (error instanceof ActionableError && error.exitCode === ExitCode.usage) {
-      core.error('The configuration or the inputs are wrong; nothing was changed.');
-    }
+    // Thrown before any job ran (an input, jobs.yaml, the job name); runJobs reports a
+    // job's own failure in its summary instead.
+    annotateStartFailure(error, process.env);
+    core.setOutput('outcome', 'failed');
+    await writeStartFailureSummary(error);
+    if (failOn !== 'never') process.exitCode = ExitCode.failed;
+  } finally {
+    // 130 / 143 as the CLI's, whatever else happened: the run was asked to stop.
+    if (cancellation.exitCode !== undefined) process.exitCode = cancellation.exitCode;
   }
+}
+
+async function runSync(cancellation: Cancellation, configPath: string, failOn: FailOn): Promise<void> {
+  // Refused before anything is read or written.
+  const dryRun = booleanInput('dry-run');
+  refusePreviewThatResets(dryRun, booleanInput('reset-state'));
+  const maxRuntime = defaultMaxRuntime(core.getInput('max-runtime'), process.env);
+  const job = core.getInput('job');
+  const singleUser = core.getInput('user') || undefined;
+  const config = await loadConfig(configPath, process.env);
+  maskApplicationPasswords(config);
+  const selected = selectJobs(config, job ? [job] : undefined);
+  if (booleanInput('reset-state') && !cancellation.signal.aborted) {
+    for (const resolved of selected) await resetState(resolved, process.env);
+    core.info(
+      `Checkpoints cleared for ${selected.map((resolved) => resolved.name).join(', ')}; a new cycle starts.`,
+    );
+  }
+  // Saved before any lock is taken: the post step releases what a killed run left.
+  const runId = newRunId();
+  if (!dryRun) saveRun({ runId, pid: process.pid, host: hostname(), locks: selected.map(lockPlaceOf) });
+  const jobNames = selected.map((resolved) => resolved.name);
+  const pages = new PageTracker();
+  cancellation.onOverdue(() => reportForcedStop(cancellation.received ?? 'SIGINT', jobNames, pages, dryRun));
+  if (maxRuntime !== undefined && selected.some((resolved) => resolved.limits.maxRuntime === undefined)) {
+    core.info(
+      `Jobs without limits.maxRuntime stop at the next page after ${formatSeconds(maxRuntime)} (input max-runtime); the next run continues.`,
+    );
+  }
+  const log = jobLog(dryRun, Number(process.env.ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS ?? 5000));
+  const outcome = await runJobs({
+    runId,
+    defaultMaxRuntimeSeconds: maxRuntime,
+    signal: cancellation.signal,
+    progress: {
+      update(snapshot) {
+        pages.update(snapshot);
+        log.progress.update(snapshot);
+      },
+      stop: () => log.progress.stop(),
+    },
+    jobEvents: log,
+    config,
+    jobs: selected,
+    singleUser,
+    dryRun,
+    approval: approvalFromInputs(),
+    outDir: core.getInput('out') || defaultOutDir(process.env, runId),
+    env: process.env,
+    logger: actionsLogger,
+  }).finally(() => {
+    // runJobs releases each lock it took before it returns (or throws).
+    cancellation.settle();
+    if (!dryRun) saveLocksReleased();
+  });
+  const verdict = outcomeOf(outcome.exitCode);
+  const stepFails = failsStep(verdict, failOn);
+  setRunOutputs(outcome.summaries, selected.length, verdict, outcome);
+  annotateJobs(outcome.summaries, { stepFails }, process.env);
+  if (stepFails && verdict === 'partial') annotatePartialFailure(outcome.summaries);
+  const cancelled =
+    cancellation.received && cancelledNotice(cancellation.received, jobNames, outcome.summaries, dryRun);
+  await writeRunSummary(
+    outcome.summaries,
+    { resultsUrl: actionsRunUrl(process.env), approveVia: 'action' },
+    outcome.summaryPath,
+    cancelled || undefined,
+  );
+  core.info(`Reports: ${outcome.outputDir} (results.csv, results.jsonl, summary.md)`);
+  if (stepFails) process.exitCode = ExitCode.failed;
+  // Not a failure: the runner marks the step cancelled, and the next run continues.
+  if (cancelled) core.warning(cancelled, { title: 'Run cancelled, checkpoint saved' });
+}
+
+function maskApplicationPasswords(config: LoadedConfig): void {
+  for (const resolved of config.jobs) mask(process.env[resolved.wordpress.applicationPasswordEnv]);
+}
+
+/** allow-deletes / allow-adoptions: 'true' approves the last held list, '40' pins its size, a run id the held run. */
+function approvalFromInputs(): ApprovalRequest | undefined {
+  const request = {
+    deletes: parseApprovalPin(core.getInput('allow-deletes')),
+    adoptions: parseApprovalPin(core.getInput('allow-adoptions')),
+    by: process.env.GITHUB_ACTOR || 'unknown GitHub user',
+  };
+  return request.deletes || request.adoptions ? request : undefined;
 }
 
 /** The runner fills in action.yml defaults; local runs (@github/local-action) may not. */
 function booleanInput(name: string): boolean {
   return core.getInput(name) === '' ? false : core.getBooleanInput(name);
-}
-
-function failureMessage(exitCode: number, fatal: Array<string | undefined>): string {
-  if (exitCode === ExitCode.partial)
-    return 'Some users could not be synced; see the results file for the reasons.';
-  if (exitCode === ExitCode.deletesHeld)
-    return 'Removals or adoptions were held back for a person to approve; see the summary, then approve with allow-deletes or allow-adoptions.';
-  return fatal.filter(Boolean).join('\n') || 'The sync failed.';
 }

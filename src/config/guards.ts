@@ -1,7 +1,7 @@
 // Small rules the schema applies at load time, kept apart so they can be tested and reused.
 
 /**
- * A role the sync must not hand out unless `roles.allowPrivileged: true` (SPEC §8). Core WordPress has
+ * A role the sync must not hand out unless `roles.allowPrivileged: true`. Core WordPress has
  * one such role, administrator; any role whose name mentions "admin" is treated the same way because
  * plugins name their manager roles that way. Custom roles with dangerous capabilities are checked on
  * the site at run time, not here.

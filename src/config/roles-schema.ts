@@ -1,4 +1,4 @@
-// The `roles` section of a job, with the privileged-role guard of SPEC §8.
+// The `roles` section of a job, with the guard against granting privileged roles.
 import { z } from 'zod';
 import { isPrivilegedRole } from './guards.ts';
 

@@ -1,15 +1,16 @@
 // Picks the Entra credential from the environment, using @azure/identity's own variable
 // names so that administrators can follow Microsoft's documentation as written.
 import {
-  ClientAssertionCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
   type TokenCredential,
   WorkloadIdentityCredential,
 } from '@azure/identity';
 import { ActionableError, ExitCode } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
 import type { CloudEndpoints } from './clouds.ts';
-import { fetchGitHubIdToken, type GitHubOidcEnvironment, gitHubOidcAvailable } from './github-oidc.ts';
+import { GitHubOidcCredential } from './github-credential.ts';
+import { type GitHubOidcEnvironment, gitHubOidcAvailable } from './github-oidc.ts';
 
 export interface CredentialEnvironment extends GitHubOidcEnvironment {
   AZURE_CLIENT_SECRET?: string | undefined;
@@ -34,7 +35,12 @@ export interface CredentialTarget {
   customAuthority: boolean;
 }
 
-export function selectCredential(target: CredentialTarget, env: CredentialEnvironment): SelectedCredential {
+/** `logger` gets what the credential does at debug level (the GitHub token's subject and expiry). */
+export function selectCredential(
+  target: CredentialTarget,
+  env: CredentialEnvironment,
+  logger?: Logger,
+): SelectedCredential {
   const options = {
     authorityHost: target.endpoints.authorityHost,
     // Instance discovery would call login.microsoftonline.com for any other host.
@@ -75,14 +81,13 @@ export function selectCredential(target: CredentialTarget, env: CredentialEnviro
     };
   }
   if (gitHubOidcAvailable(env) || env.GITHUB_ACTIONS === 'true') {
-    const audience = target.endpoints.federationAudience;
     return {
       kind: 'github-oidc',
-      credential: new ClientAssertionCredential(
-        tenantId,
-        clientId,
-        () => fetchGitHubIdToken(env, audience),
+      credential: new GitHubOidcCredential(
+        { tenantId, clientId, audience: target.endpoints.federationAudience },
+        env,
         options,
+        logger,
       ),
     };
   }

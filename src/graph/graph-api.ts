@@ -1,12 +1,20 @@
 // Thin layer over the official Graph client: Retry-After honoured on 429/503/504 by the
 // client's RetryHandler, network resets and 500/502 retried here (the SDK does not),
 // and Graph/identity errors turned into messages an administrator can act on.
-import type { TokenCredential } from '@azure/identity';
-import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import {
+  Client,
+  GraphError,
+  MiddlewareFactory,
+  RetryHandlerOptions,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import pRetry, { AbortError } from 'p-retry';
 import { ActionableError, ExitCode } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
 import { type CloudEndpoints, graphScope } from './clouds.ts';
+import { EntraError, EntraSignInError } from './entra-errors.ts';
+import { GraphRequestLog } from './request-log.ts';
 
 export interface GraphCollectionPage<T> {
   value: T[];
@@ -22,9 +30,11 @@ export interface GraphApiOptions {
   networkRetries?: number;
   /** Seconds to wait before a retry when Graph gives no Retry-After. */
   retryDelaySeconds?: number;
+  /** Gets each request's status, request-id and retry waits at debug level. */
+  logger?: Logger | undefined;
 }
 
-export class GraphRequestError extends ActionableError {
+export class GraphRequestError extends EntraError {
   readonly status: number;
   readonly code: string;
 
@@ -38,18 +48,24 @@ export class GraphRequestError extends ActionableError {
 
 export class GraphApi {
   readonly #client: Client;
+  readonly #credential: RememberedFailures;
   readonly #throttleRetries: number;
   readonly #networkRetries: number;
   readonly #retryDelaySeconds: number;
+  readonly #logger: Logger | undefined;
   requestCount = 0;
 
   constructor(credential: TokenCredential, endpoints: CloudEndpoints, options: GraphApiOptions = {}) {
-    const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+    this.#credential = new RememberedFailures(credential);
+    const authProvider = new TokenCredentialAuthenticationProvider(this.#credential, {
       scopes: [graphScope(endpoints)],
     });
     const host = new URL(endpoints.graphEndpoint).hostname;
+    const middleware = MiddlewareFactory.getDefaultMiddlewareChain(authProvider);
+    // Last before the handler that sends: it sees every attempt the RetryHandler makes.
+    if (options.logger) middleware.splice(-1, 0, new GraphRequestLog(options.logger));
     this.#client = Client.initWithMiddleware({
-      authProvider,
+      middleware,
       baseUrl: `${endpoints.graphEndpoint}/`,
       defaultVersion: 'v1.0',
       // The client only attaches tokens to hosts it knows; sovereign and test hosts
@@ -59,6 +75,7 @@ export class GraphApi {
     this.#throttleRetries = Math.min(options.throttleRetries ?? 8, 10);
     this.#networkRetries = options.networkRetries ?? 4;
     this.#retryDelaySeconds = options.retryDelaySeconds ?? 1;
+    this.#logger = options.logger;
   }
 
   /** GET a path ("/users?...") or an absolute link returned by Graph (nextLink). */
@@ -73,12 +90,23 @@ export class GraphApi {
             .middlewareOptions([new RetryHandlerOptions(this.#retryDelaySeconds, this.#throttleRetries)])
             .get()) as T;
         } catch (error) {
-          const translated = translateGraphFailure(error, pathOrLink);
+          const translated = translateGraphFailure(this.#credential.behind(error), pathOrLink);
           if (!isTransient(error)) throw new AbortError(translated);
           throw translated;
         }
       },
-      { retries: this.#networkRetries, minTimeout: 200, factor: 2, randomize: true },
+      {
+        retries: this.#networkRetries,
+        minTimeout: 200,
+        factor: 2,
+        randomize: true,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0)
+            this.#logger?.debug(
+              `Graph ${describePath(pathOrLink)} failed (${error.message}); retry ${attemptNumber} of ${this.#networkRetries} after a backoff from 200 ms`,
+            );
+        },
+      },
     );
   }
 
@@ -105,7 +133,7 @@ export class GraphApi {
     } catch (error) {
       // A missing photo is a 404 whose code varies; the status is what counts.
       if (error instanceof GraphError && error.statusCode === 404) return undefined;
-      throw translateGraphFailure(error, path);
+      throw translateGraphFailure(this.#credential.behind(error), path);
     }
   }
 
@@ -117,8 +145,41 @@ export class GraphApi {
         .middlewareOptions([new RetryHandlerOptions(this.#retryDelaySeconds, this.#throttleRetries)])
         .post(body)) as T;
     } catch (error) {
-      throw translateGraphFailure(error, path);
+      throw translateGraphFailure(this.#credential.behind(error), path);
     }
+  }
+}
+
+/**
+ * The Graph client turns a credential's error into a GraphError with only its name and
+ * message; this keeps the error itself, so a hint it carries reaches the administrator.
+ */
+class RememberedFailures implements TokenCredential {
+  readonly #credential: TokenCredential;
+  #last: Error | undefined;
+
+  constructor(credential: TokenCredential) {
+    this.#credential = credential;
+  }
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    try {
+      return await this.#credential.getToken(scopes, options);
+    } catch (error) {
+      if (error instanceof Error) this.#last = error;
+      throw error;
+    }
+  }
+
+  /** The credential's own error behind the client's GraphError, or the error as it is. */
+  behind(error: unknown): unknown {
+    const last = this.#last;
+    const fromCredential =
+      error instanceof GraphError &&
+      error.statusCode === -1 &&
+      last !== undefined &&
+      error.message === last.message;
+    return fromCredential ? last : error;
   }
 }
 
@@ -198,7 +259,7 @@ export function translateGraphFailure(error: unknown, path: string): ActionableE
       (/id-token: write/.test(message)
         ? 'Add `permissions: id-token: write` to the workflow job, or set AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH instead.'
         : undefined);
-    return new ActionableError(
+    return new EntraSignInError(
       `Could not get a token from Entra: ${firstLine(message)}`,
       hint ? { hint, cause: error } : { cause: error },
     );
@@ -243,18 +304,18 @@ export function translateGraphFailure(error: unknown, path: string): ActionableE
   const message = error instanceof Error ? error.message : String(error);
   const hint = credentialHints.find(([pattern]) => pattern.test(message))?.[1];
   if (error instanceof Error && /CredentialUnavailableError|AuthenticationError/.test(error.name)) {
-    return new ActionableError(
+    return new EntraSignInError(
       `Could not get a token from Entra: ${firstLine(message)}`,
       hint ? { hint, cause: error } : { cause: error },
     );
   }
   if (isNetworkFailure(error)) {
-    return new ActionableError(`Could not reach Microsoft Graph (${describePath(path)}): ${message}`, {
+    return new EntraError(`Could not reach Microsoft Graph (${describePath(path)}): ${message}`, {
       hint: 'Check network access to the Graph endpoint, proxies and TLS trust (NODE_EXTRA_CA_CERTS).',
       cause: error,
     });
   }
-  return new ActionableError(
+  return new EntraError(
     `Graph request failed for ${describePath(path)}: ${firstLine(message)}`,
     hint ? { hint, cause: error } : { cause: error },
   );

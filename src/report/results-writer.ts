@@ -14,6 +14,8 @@ export class ResultsWriter {
   #jsonl: WriteStream | undefined;
   #csv: WriteStream | undefined;
   readonly #directory: string;
+  /** Rows written per job and action: what a job did even when it failed before its summary. */
+  readonly #counts = new Map<string, Record<string, number>>();
 
   constructor(directory: string) {
     this.#directory = directory;
@@ -31,8 +33,18 @@ export class ResultsWriter {
   write(rows: readonly ResultRow[]): void {
     if (!this.#jsonl || !this.#csv) throw new Error('ResultsWriter.open() was not called');
     if (rows.length === 0) return;
+    for (const row of rows) {
+      const counts = this.#counts.get(row.job) ?? {};
+      counts[row.action] = (counts[row.action] ?? 0) + 1;
+      this.#counts.set(row.job, counts);
+    }
     this.#jsonl.write(`${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
     this.#csv.write(stringify(rows.map((row) => resultColumns.map((column) => csvSafe(row[column])))));
+  }
+
+  /** The rows written for `job` so far, counted by action. */
+  countsOf(job: string): Record<string, number> {
+    return { ...this.#counts.get(job) };
   }
 
   async close(): Promise<void> {

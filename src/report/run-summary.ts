@@ -1,4 +1,6 @@
 // What one job's run did, collected while it runs and rendered into summary.md.
+import { formatDuration } from './duration.ts';
+import type { JobFailure } from './job-failure.ts';
 import { escapeMarkdown, table } from './markdown.ts';
 import type { ResultRow } from './result-row.ts';
 
@@ -30,12 +32,35 @@ export interface JobRunSummary {
   mail?: string | undefined;
   /** What the end of a complete cycle did about users no longer in scope. */
   removals?:
-    | { wanted: number; limit: number; managed: number; held: boolean; heldUsers: string[] }
+    | {
+        wanted: number;
+        limit: number;
+        managed: number;
+        held: boolean;
+        /** Logins, sorted. */
+        heldUsers: string[];
+        heldIds?: Array<{ id: number; login: string }>;
+        /** Why the cycle looks broken (no users, or far fewer than the job manages). */
+        suspect?: string | undefined;
+        /** Held users the given approval did not name. */
+        unapproved?: string[];
+        approvedBy?: string | undefined;
+      }
     | undefined;
+  /** Why an approval that was asked for approved nothing. */
+  approvalNotes?: string[] | undefined;
+  /** Who approved what this run applied from a held list. */
+  approvedBy?: string | undefined;
   /** Logins of existing accounts matched but not linked: no proof they are the person's. */
   heldAdoptions?: string[] | undefined;
   /** Set with fatalError: the exit code that failure means (2 for config, 1 otherwise). */
   exitCode?: number | undefined;
+  /** The job was not run, and why: another live run holds it. Not a failure (exit 0). */
+  skippedBecause?: string | undefined;
+  /** Set with fatalError: its message and hint apart, and whose side failed. */
+  failure?: JobFailure | undefined;
+  /** A run for one Entra user (sync-user, the action's user input): no cycle moved. */
+  singleUser?: string | undefined;
 }
 
 const examplesPerGroup = 3;
@@ -88,10 +113,12 @@ const countOrder = [
 export interface SummaryLinks {
   /** Where the full results are, e.g. the workflow run whose artifact holds results.csv. */
   resultsUrl?: string | undefined;
+  /** Where the run came from, so approval hints name the flag or the workflow input. */
+  approveVia?: 'cli' | 'action' | undefined;
 }
 
 export function renderSummaryMarkdown(summaries: readonly JobRunSummary[], links: SummaryLinks = {}): string {
-  const body = summaries.map(renderJob).join('\n\n');
+  const body = summaries.map((summary) => renderJob(summary, links.approveVia ?? 'cli')).join('\n\n');
   if (!links.resultsUrl) return body;
   return `${body}\n\nEvery decision, one row per user: [results.csv and results.jsonl in the run's artifacts](${links.resultsUrl}).`;
 }
@@ -102,8 +129,18 @@ export function actionsRunUrl(env: NodeJS.ProcessEnv): string | undefined {
   return server && repository && runId ? `${server}/${repository}/actions/runs/${runId}` : undefined;
 }
 
-function renderJob(summary: JobRunSummary): string {
-  const title = `## entra-wp-sync: ${escapeMarkdown(summary.job)}${summary.dryRun ? ' (preview, nothing written)' : ''}`;
+/** How to approve a held list of `count` from where the run came from. */
+function approveHow(flag: 'allow-deletes' | 'allow-adoptions', count: number, via: 'cli' | 'action'): string {
+  return via === 'action'
+    ? `run the workflow again with the input \`${flag}: '${count}'\` (approves exactly these ${count})`
+    : `run again with \`--${flag} ${count}\` (approves exactly these ${count})`;
+}
+
+function renderJob(summary: JobRunSummary, via: 'cli' | 'action'): string {
+  if (summary.skippedBecause) return renderSkipped(summary);
+  // A failed job shows its error first, and only what did happen before it.
+  const jobFailed = summary.fatalError !== undefined;
+  const title = `## entra-wp-sync: ${escapeMarkdown(summary.job)}${jobFailed ? ' failed' : ''}${summary.dryRun ? ' (preview, nothing written)' : ''}`;
   const keys = [...new Set([...countOrder, ...Object.keys(summary.counts)])].filter(
     (key) => (summary.counts[key] ?? 0) > 0 || key === 'created' || key === 'updated',
   );
@@ -112,28 +149,35 @@ function renderJob(summary: JobRunSummary): string {
     [keys.map((key) => summary.counts[key] ?? 0)],
   );
   const of = summary.totalCount === undefined ? '' : ` of ${summary.totalCount}`;
-  const progress =
-    summary.cycleKind === 'delta'
+  const progress = summary.singleUser
+    ? `Synced one Entra user (${escapeMarkdown(summary.singleUser)}) on its own; the job's cycle was not read or moved.`
+    : summary.cycleKind === 'delta'
       ? summary.cycleComplete
         ? `Delta round complete: ${summary.usersSoFar} changed users read since the last run.`
         : `Delta round in progress: ${summary.usersSoFar} changed users so far; the next run continues.`
       : summary.cycleComplete
         ? `Cycle complete: ${summary.pagesDone} pages, ${summary.usersSoFar}${of} users.`
         : `Cycle in progress: page ${summary.pagesDone}, ${summary.usersSoFar}${of} users so far; the next run continues.`;
+  const happened = keys.some((key) => (summary.counts[key] ?? 0) > 0);
   const lines = [
     title,
+    ...(jobFailed ? renderFailure(summary) : []),
+    ...(summary.removals?.suspect
+      ? ['', `> **Likely cause: ${escapeMarkdown(summary.removals.suspect)}.** No one was removed.`]
+      : []),
+    ...(summary.approvalNotes ?? []).map((note) => `\n**Approval not applied:** ${escapeMarkdown(note)}`),
+    ...(summary.approvedBy
+      ? ['', `Applied the held list approved by ${escapeMarkdown(summary.approvedBy)}.`]
+      : []),
     '',
-    `Run \`${summary.runId}\` started ${summary.startedAt}, took ${formatDuration(summary.durationMs)}.`,
-    '',
-    counts,
-    '',
-    progress,
+    `Run \`${summary.runId}\` started ${summary.startedAt}, ${jobFailed ? 'failed after' : 'took'} ${formatDuration(summary.durationMs)}.`,
+    ...(!jobFailed || happened ? ['', counts] : summary.dryRun ? [] : ['', 'No WordPress user was changed.']),
+    ...(!jobFailed ? ['', progress] : summary.pagesDone > 0 ? ['', `Before the error: ${progress}`] : []),
   ];
   if (summary.stopReason) lines.push('', `Stopped early: ${escapeMarkdown(summary.stopReason)}`);
-  lines.push(...renderRemovals(summary));
-  lines.push(...renderHeldAdoptions(summary));
+  lines.push(...renderRemovals(summary, via));
+  lines.push(...renderHeldAdoptions(summary, via));
   if (summary.mail) lines.push('', `Summary email: ${escapeMarkdown(summary.mail)}`);
-  if (summary.fatalError) lines.push('', `**Failed:** ${escapeMarkdown(summary.fatalError)}`);
   if (summary.errorGroups.length > 0) {
     const failed = summary.errorGroups.reduce((sum, group) => sum + group.count, 0);
     lines.push(
@@ -162,14 +206,16 @@ function renderJob(summary: JobRunSummary): string {
 
 const heldListed = 100;
 
-function renderRemovals(summary: JobRunSummary): string[] {
+function renderRemovals(summary: JobRunSummary, via: 'cli' | 'action'): string[] {
   if (!summary.deleteMode || summary.deleteMode === 'none') return [];
   const removals = summary.removals;
   if (!removals) {
     return [
       '',
       summary.fatalError
-        ? 'No one was removed: the cycle could not read every user from Entra, and removals only follow a complete cycle.'
+        ? summary.failure && summary.failure.source !== 'entra'
+          ? 'No one was removed: removals only follow a complete cycle, and this run stopped at the error above.'
+          : 'No one was removed: the cycle could not read every user from Entra, and removals only follow a complete cycle.'
         : 'No one was removed yet: removals wait until a cycle has read every page.',
     ];
   }
@@ -182,17 +228,27 @@ function renderRemovals(summary: JobRunSummary): string[] {
   const names = removals.heldUsers.slice(0, heldListed).map((name) => `- ${escapeMarkdown(name)}`);
   if (removals.heldUsers.length > heldListed)
     names.push(`- …and ${removals.heldUsers.length - heldListed} more (see results.csv)`);
+  const why = removals.suspect
+    ? 'the cycle read far fewer users from Entra than the job manages'
+    : `more than safety.maxDeletes allows (${removals.limit} of ${removals.managed} managed users)`;
+  const unapproved = removals.unapproved ?? [];
   return [
     '',
     `### Held deletions`,
     '',
-    `${removals.wanted} users would be ${summary.deleteMode === 'soft' ? 'disabled' : 'deleted'}, more than safety.maxDeletes allows (${removals.limit} of ${removals.managed} managed users). Nothing was removed. If this is expected, run again with \`--allow-deletes\` (action input \`allow-deletes: true\`).`,
+    `${removals.wanted} users would be ${summary.deleteMode === 'soft' ? 'disabled' : 'deleted'}, ${why}. Nothing was removed. Check the list; if it is right, ${approveHow('allow-deletes', removals.wanted, via)}.`,
+    ...(unapproved.length > 0
+      ? [
+          '',
+          `The approval given named another list: ${unapproved.length} of these users were not on it (${unapproved.slice(0, 10).map(escapeMarkdown).join(', ')}${unapproved.length > 10 ? ', …' : ''}), so the list is held again.`,
+        ]
+      : []),
     '',
     ...names,
   ];
 }
 
-function renderHeldAdoptions(summary: JobRunSummary): string[] {
+function renderHeldAdoptions(summary: JobRunSummary, via: 'cli' | 'action'): string[] {
   const held = summary.heldAdoptions ?? [];
   if (held.length === 0) return [];
   const names = held.slice(0, heldListed).map((name) => `- ${escapeMarkdown(name)}`);
@@ -201,15 +257,24 @@ function renderHeldAdoptions(summary: JobRunSummary): string[] {
     '',
     '### Held adoptions',
     '',
-    `${held.length} existing WordPress accounts match an Entra user by email or username, but nothing shows they are that person's: they were registered, or their email or login changed, after the job began managing the site (or the site lacks the companion plugin). They were not linked and nothing was changed; each row in results.csv says why. Check each account, then run again with \`--allow-adoptions\` (action input \`allow-adoptions: true\`) to link them.`,
+    `${held.length} existing WordPress accounts match an Entra user by email or username, but nothing shows they are that person's: they were registered, or their email or login changed, after the job began managing the site (or the site lacks the companion plugin). They were not linked and nothing was changed; each row in results.csv says why. Check each account; to link them, ${approveHow('allow-adoptions', held.length, via)}.`,
     '',
     ...names,
   ];
 }
 
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 120) return `${seconds.toFixed(1)} s`;
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+/** The error as the first thing a reader sees: what went wrong, then what to do. */
+function renderFailure(summary: JobRunSummary): string[] {
+  const message = summary.failure?.message ?? summary.fatalError ?? '';
+  const hint = summary.failure?.hint;
+  return ['', `> **${escapeMarkdown(message)}**`, ...(hint ? ['>', `> ${escapeMarkdown(hint)}`] : [])];
+}
+
+/** Another live run holds the job: it does the work, this run did nothing. */
+function renderSkipped(summary: JobRunSummary): string {
+  return [
+    `## entra-wp-sync: ${escapeMarkdown(summary.job)} skipped`,
+    '',
+    `This run did nothing for the job: ${escapeMarkdown(summary.skippedBecause ?? '')}. That run does the job's work and reports it.`,
+  ].join('\n');
 }

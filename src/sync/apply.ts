@@ -1,4 +1,4 @@
-// SPEC §4.5: carries out a plan with bounded concurrency. A write that fails for good
+// Carries out a plan with bounded concurrency. A write that fails for good
 // becomes an error row and the others go on; a create that may have landed is looked
 // up before it is tried again, so nobody is created twice.
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// SPEC §2 `avatar`: the Entra photo becomes the WordPress avatar. It is uploaded once
+// `avatar`: the Entra photo becomes the WordPress avatar. It is uploaded once
 // and replaced only when its media etag changes; photo versions are read 20 users per
 // Graph $batch so they do not dominate a run. Users without a photo keep WordPress's default avatar.
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Reads a mapping's value out of an Entra user object (SPEC §2 `map`).
+// Reads a mapping's value out of an Entra user object (a job's `map`).
 import type { Mapping, PathMapping, PathSegment, TemplateMapping } from '../config/mapping.ts';
 
 /** The mapped text, or undefined when every source is empty. */

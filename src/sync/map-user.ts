@@ -1,4 +1,4 @@
-// SPEC §4.2: turns an Entra user into the WordPress user a job wants, or into a row
+// Turns an Entra user into the WordPress user a job wants, or into a row
 // that says in plain words why it cannot.
 import type { Mapping } from '../config/mapping.ts';
 import type { DesiredUser, ProfileField, UnmappedUser } from './desired-user.ts';

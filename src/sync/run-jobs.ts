@@ -10,16 +10,18 @@ import { resolveCloudEndpoints } from '../graph/clouds.ts';
 import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
 import { GraphApi, GraphRequestError } from '../graph/graph-api.ts';
 import type { Logger } from '../log/logger.ts';
-import type { ProgressReporter } from '../log/progress.ts';
+import type { ProgressReporter, ProgressSnapshot } from '../log/progress.ts';
 import { sendSummaryMail } from '../report/mail-sender.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
 import { keepYoungGenerationSmall, trimHeap } from '../runtime/heap.ts';
 import { managingSinceOf } from '../state/checkpoint.ts';
+import { JobAlreadyRunningError } from '../state/errors.ts';
 import { FileStateStore } from '../state/file-store.ts';
+import { actionsRunAttemptUrl } from '../state/lock-owner.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { WordPressStateStore } from '../state/wordpress-store.ts';
+import { leaseRenewMsFrom, WordPressStateStore } from '../state/wordpress-store.ts';
 import { BatchingUserWrites, batchLimit } from '../wordpress/batch-writes.ts';
 import { type CompanionInfo, checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import { WordPressClient } from '../wordpress/rest-client.ts';
@@ -28,8 +30,10 @@ import { countUsers, fetchUser, loadAllUsers, scanUsers } from '../wordpress/use
 import { lookupUsers } from '../wordpress/user-lookup.ts';
 import { RestUserWrites } from '../wordpress/user-writes.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { ApprovalRequest } from './approvals.ts';
 import { recordFailedRun, runCycle, type SiteUsers } from './cycle.ts';
 import { toCycleJob } from './cycle-job.ts';
+import { describeFailure } from './describe-failure.ts';
 import { loadJobGroups } from './job-groups.ts';
 import { resolveUserId, singleUserJob, withoutCheckpoint } from './single-user.ts';
 import { loginKey } from './wordpress-normalise.ts';
@@ -38,10 +42,8 @@ export interface RunOptions {
   config: LoadedConfig;
   jobs: readonly ResolvedJob[];
   dryRun: boolean;
-  /** A person approved removals over safety.maxDeletes for this run. */
-  allowDeletes?: boolean | undefined;
-  /** A person approved linking the existing accounts this run would hold (--allow-adoptions). */
-  allowAdoptions?: boolean | undefined;
+  /** What a person approved (--allow-deletes, --allow-adoptions): the last held list, maybe pinned. */
+  approval?: ApprovalRequest | undefined;
   /** Reports go here; default ./entra-wp-sync-out/<run id>/. */
   outDir?: string | undefined;
   env: NodeJS.ProcessEnv;
@@ -50,6 +52,12 @@ export interface RunOptions {
   progress?: ProgressReporter | undefined;
   /** sync-user: only this Entra user (object ID or UPN). */
   singleUser?: string | undefined;
+  /** The run's id, when the caller must know it before a lock is taken (the Action's post step). */
+  runId?: string | undefined;
+  /** Seconds after which jobs without limits.maxRuntime stop at the next page (the Action's job timeout). */
+  defaultMaxRuntimeSeconds?: number | undefined;
+  /** Told when each job starts and ends, e.g. to fold the job's log lines into a group. */
+  jobEvents?: { started(job: string): void; finished(summary: JobRunSummary): void } | undefined;
 }
 
 export interface RunOutcome {
@@ -75,7 +83,7 @@ export function applicationPasswordOf(job: ResolvedJob, env: NodeJS.ProcessEnv):
 
 export async function runJobs(options: RunOptions): Promise<RunOutcome> {
   keepYoungGenerationSmall();
-  const runId = newRunId();
+  const runId = options.runId ?? newRunId();
   const outputDir = resolve(options.outDir ?? join('entra-wp-sync-out', runId));
   await mkdir(outputDir, { recursive: true });
   const results = new ResultsWriter(outputDir);
@@ -84,7 +92,10 @@ export async function runJobs(options: RunOptions): Promise<RunOutcome> {
   try {
     for (const job of options.jobs) {
       if (options.signal?.aborted) break;
-      summaries.push(await runOneJob(job, runId, results, options));
+      options.jobEvents?.started(job.name);
+      const summary = await runOneJob(job, runId, results, options);
+      summaries.push(summary);
+      options.jobEvents?.finished(summary);
     }
   } finally {
     await results.close();
@@ -92,7 +103,8 @@ export async function runJobs(options: RunOptions): Promise<RunOutcome> {
   options.progress?.stop();
   await notifyByMail(summaries, options, results.csvPath);
   const summaryPath = join(outputDir, 'summary.md');
-  await writeFile(summaryPath, `${renderSummaryMarkdown(summaries)}\n`, { mode: 0o600 });
+  const approveVia = options.env.GITHUB_ACTIONS === 'true' ? 'action' : 'cli';
+  await writeFile(summaryPath, `${renderSummaryMarkdown(summaries, { approveVia })}\n`, { mode: 0o600 });
   return {
     runId,
     exitCode: exitCodeOf(summaries),
@@ -112,15 +124,17 @@ async function runOneJob(
   const started = new Date();
   const { logger } = options;
   let client: WordPressClient | undefined;
+  // The last page this job finished, for a failure's summary: what happened before it.
+  let lastPage: ProgressSnapshot | undefined;
   try {
-    const graph = graphApiFor(job, options.env);
+    const graph = graphApiFor(job, options.env, logger);
     client = new WordPressClient(
       {
         url: job.wordpress.url,
         username: job.wordpress.username,
         applicationPassword: applicationPassword(job, options.env),
       },
-      { connections: Math.max(4, job.limits.concurrency * 2) },
+      { connections: Math.max(4, job.limits.concurrency * 2), logger },
     );
     const account = await fetchSiteAccount(client);
     if (!options.dryRun) assertCanManageUsers(account, client.siteUrl);
@@ -133,12 +147,15 @@ async function runOneJob(
           `${job.name}: the site does not accept the meta keys ${refused.join(', ')}; add them to the entra_wp_sync_allowed_meta_keys option (or filter) on the site, or remove them from map.meta`,
         );
       }
-    } else
+    } else {
+      assertWorksWithoutPlugin(job, client.siteUrl);
       logger.warn(
-        `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in and roles are not checked`,
+        `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in, roles are not checked, and existing accounts are linked by email or username without proof (adoption.withoutCompanionPlugin: link)`,
       );
+    }
     const groups = await loadJobGroups(graph, job);
-    const store = stateStoreFor(job, client, companion);
+    const store = stateStoreFor(job, client, companion, options.env);
+    logger.debug(`${job.name}: state backend ${job.state.backend}: ${store.description}`);
     const lock = options.dryRun
       ? undefined
       : await store.lock(job.name, {
@@ -146,18 +163,22 @@ async function runOneJob(
           pid: process.pid,
           host: hostname(),
           startedAt: started.toISOString(),
+          runUrl: actionsRunAttemptUrl(options.env),
         });
+    // A lease another run took over stops the cycle at the next page, as a signal does.
+    const signal =
+      lock && options.signal ? AbortSignal.any([options.signal, lock.lost]) : (lock?.lost ?? options.signal);
     try {
       const users = siteUsersFor(client, companion, job.name, job.adoption.objectIdKeys);
       const fullJob = toCycleJob(job, {
         selfId: account.id,
         reassignTo: await resolveReassignTarget(job, client, users),
-        allowDeletes: options.allowDeletes ?? false,
-        allowAdoptions: options.allowAdoptions ?? false,
         privilegedRoles: privilegedRolesOf(companion),
+        siteKeepsMarkers: companion !== undefined,
         sourceGroupIds: groups.sourceGroupIds,
         roleRules: groups.roleRules,
       });
+      fullJob.maxRuntimeSeconds ??= options.defaultMaxRuntimeSeconds;
       const cycleJob = options.singleUser
         ? await singleUserJob(
             fullJob,
@@ -178,7 +199,7 @@ async function runOneJob(
       const indexLimit = options.env.ENTRA_WP_SYNC_FULL_INDEX_LIMIT;
       if (indexLimit && /^\d+$/.test(indexLimit)) cycleJob.fullIndexLimit = Number(indexLimit);
       try {
-        return await runCycle(cycleJob, {
+        const summary = await runCycle(cycleJob, {
           runId,
           dryRun: options.dryRun,
           graph,
@@ -187,14 +208,23 @@ async function runOneJob(
           store: cycleStore,
           results,
           logger,
-          signal: options.signal,
-          progress: options.progress,
+          signal,
+          progress: {
+            update(snapshot) {
+              lastPage = snapshot;
+              options.progress?.update(snapshot);
+            },
+            stop() {},
+          },
           wordpress: client,
           afterPage: trimHeap,
           managingSince: options.singleUser
             ? ((await managingSinceFrom(store, job.name)) ?? null)
             : undefined,
+          approval: options.approval,
         });
+        if (options.singleUser) summary.singleUser = options.singleUser;
+        return summary;
       } catch (error) {
         if (!options.dryRun) await recordFailedRun(cycleStore, job.name, runId, started, {});
         throw error;
@@ -203,9 +233,20 @@ async function runOneJob(
       await lock?.release();
     }
   } catch (caught) {
+    // Another live run is doing this job's work: not a failure of this run.
+    if (caught instanceof JobAlreadyRunningError) {
+      logger.warn(`${job.name}: ${describeError(caught)}`, { job: job.name, event: 'skipped' });
+      return skippedSummary(job, runId, options.dryRun, started, caught.skippedBecause);
+    }
     const error = locateRefusedQuery(job, caught);
     logger.error(`${job.name}: ${describeError(error)}`, { job: job.name, event: 'failed' });
-    return failedSummary(job, runId, options.dryRun, started, error);
+    return {
+      ...failedSummary(job, runId, options.dryRun, started, error),
+      counts: results.countsOf(job.name),
+      pagesDone: lastPage?.page ?? 0,
+      usersSoFar: lastPage?.read ?? 0,
+      totalCount: lastPage?.total,
+    };
   } finally {
     await client?.close();
   }
@@ -239,9 +280,9 @@ async function batchSizeOrNone(client: WordPressClient, jobName: string, logger:
   }
 }
 
-export function graphApiFor(job: ResolvedJob, env: NodeJS.ProcessEnv): GraphApi {
+export function graphApiFor(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logger): GraphApi {
   const endpoints = resolveCloudEndpoints(job.graph);
-  const { credential } = selectCredential(
+  const { credential, kind } = selectCredential(
     {
       tenantId: job.graph.tenantId,
       clientId: job.graph.clientId,
@@ -249,13 +290,17 @@ export function graphApiFor(job: ResolvedJob, env: NodeJS.ProcessEnv): GraphApi 
       customAuthority: job.graph.authorityHost !== undefined,
     },
     env as CredentialEnvironment,
+    logger,
   );
-  return new GraphApi(credential, endpoints);
+  logger?.debug(
+    `${job.name}: Entra credential ${kind} for app ${job.graph.clientId} in tenant ${job.graph.tenantId}`,
+  );
+  return new GraphApi(credential, endpoints, { logger });
 }
 
 const maxAttachmentBytes = 5 * 1024 * 1024;
 
-/** SPEC §7: each job with notify.email gets its own message; a mail failure changes no exit code. */
+/** Each job with notify.email gets its own message; a mail failure changes no exit code. */
 async function notifyByMail(summaries: JobRunSummary[], options: RunOptions, csvPath: string): Promise<void> {
   for (const summary of summaries) {
     const job = options.jobs.find((candidate) => candidate.name === summary.job);
@@ -273,6 +318,31 @@ async function notifyByMail(summaries: JobRunSummary[], options: RunOptions, csv
 }
 
 /** Where a run finds the site's users: the whole index once, or by key through the plugin. */
+/**
+ * Without the companion plugin WordPress drops the sync's marker meta: nothing is ever
+ * "managed", so removals would never find anyone, and whose an existing account is cannot
+ * be shown. Both are refused before anything is written, unless the job accepts linking
+ * without proof.
+ */
+function assertWorksWithoutPlugin(job: ResolvedJob, siteUrl: string): void {
+  const install = 'Copy wordpress-plugin/entra-wp-sync.php into wp-content/mu-plugins/ on the site.';
+  if (job.actions.delete !== 'none') {
+    throw new ActionableError(
+      `Job "${job.name}": actions.delete is ${job.actions.delete}, but ${siteUrl} has no companion plugin: WordPress drops the marker that says which users the job manages, so no one would ever be removed.`,
+      { exitCode: ExitCode.usage, hint: `${install} Or set actions.delete: none.` },
+    );
+  }
+  if (job.adoption.withoutCompanionPlugin !== 'link') {
+    throw new ActionableError(
+      `Job "${job.name}": ${siteUrl} has no companion plugin, so the sync can neither mark the accounts it manages nor tell whose an existing account is; linking by email or username would let a member who changes their email take over a joiner's account.`,
+      {
+        exitCode: ExitCode.usage,
+        hint: `${install} Or, accepting that risk, set adoption.withoutCompanionPlugin: link.`,
+      },
+    );
+  }
+}
+
 /** Roles no mapping may grant without roles.allowPrivileged; administrator even where the site cannot say. */
 function privilegedRolesOf(companion: CompanionInfo | undefined): Set<string> {
   const roles = new Set(['administrator']);
@@ -348,6 +418,7 @@ function stateStoreFor(
   job: ResolvedJob,
   client: WordPressClient,
   companion: CompanionInfo | undefined,
+  env: NodeJS.ProcessEnv,
 ): StateStore {
   if (job.state.backend === 'file') return new FileStateStore(job.state.directory);
   if (!companion?.features.includes('state')) {
@@ -359,7 +430,23 @@ function stateStoreFor(
       },
     );
   }
-  return new WordPressStateStore(client);
+  return new WordPressStateStore(client, { renewEveryMs: leaseRenewMsFrom(env) });
+}
+
+/** A job another live run holds: that run does its work, this one did nothing and failed nothing. */
+function skippedSummary(
+  job: ResolvedJob,
+  runId: string,
+  dryRun: boolean,
+  started: Date,
+  because: string,
+): JobRunSummary {
+  return {
+    ...failedSummary(job, runId, dryRun, started, undefined),
+    fatalError: undefined,
+    exitCode: undefined,
+    skippedBecause: because,
+  };
 }
 
 function failedSummary(
@@ -383,12 +470,15 @@ function failedSummary(
     cycleComplete: false,
     stopReason: undefined,
     fatalError: describeError(error),
+    failure: error === undefined ? undefined : describeFailure(error),
     deleteMode: job.actions.delete,
     exitCode: error instanceof ActionableError ? error.exitCode : ExitCode.failed,
   };
 }
 
-function exitCodeOf(summaries: readonly JobRunSummary[]): number {
+function exitCodeOf(all: readonly JobRunSummary[]): number {
+  // A job skipped because another run holds it is that run's to report.
+  const summaries = all.filter((summary) => summary.skippedBecause === undefined);
   const fatal = summaries.find((summary) => summary.fatalError !== undefined);
   if (fatal) return fatal.exitCode ?? ExitCode.failed;
   if (summaries.some((summary) => summary.removals?.held || (summary.heldAdoptions?.length ?? 0) > 0))

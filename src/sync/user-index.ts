@@ -1,4 +1,4 @@
-// The WordPress users of a run, indexed the ways SPEC §4.3 matches them.
+// The WordPress users of a run, indexed the ways a job matches them.
 import { metaKeys } from '../wordpress/meta-keys.ts';
 import type { WordPressUser } from '../wordpress/wordpress-user.ts';
 import { emailKey, loginKey } from './wordpress-normalise.ts';

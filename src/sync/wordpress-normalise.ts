@@ -1,5 +1,5 @@
 // Mirrors how WordPress stores what it is sent, so that a value WordPress normalises is
-// not seen as a difference on every run (SPEC §4.4: a second run plans zero writes).
+// not seen as a difference on every run (a second run with nothing changed plans zero writes).
 
 /** WordPress's sanitize_text_field for first/last/display name and nickname. */
 export function sanitizeTextField(value: string): string {

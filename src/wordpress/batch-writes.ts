@@ -138,7 +138,7 @@ export class BatchingUserWrites implements UserWrites {
   /**
    * A create that may have landed goes back to its caller, which looks it up before
    * trying again. Updates and deletes can be sent twice safely: after an outage each is
-   * sent again on its own, with the client's retries (SPEC §4.5).
+   * sent again on its own, with the client's retries.
    */
   #failed(item: PendingItem, error: unknown): void {
     const create = item.method === 'POST' && !/^\/wp\/v2\/users\/\d+/.test(item.path);

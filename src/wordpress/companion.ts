@@ -21,7 +21,7 @@ export async function fetchCompanionInfo(client: WordPressClient): Promise<Compa
 }
 
 /**
- * SPEC §8: no mapping may grant a role that can manage options or promote users unless
+ * No mapping may grant a role that can manage options or promote users unless
  * the job says allowPrivileged; a role the site does not have is a typo.
  */
 export function checkMappedRoles(

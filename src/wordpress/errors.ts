@@ -1,7 +1,15 @@
 // WordPress failures translated into what an administrator can do about them.
 import { ActionableError } from '../errors.ts';
 
-export class WordPressRequestError extends ActionableError {
+/** WordPress failed or refused the sync: the site, its REST API or the sync's account. */
+export class WordPressError extends ActionableError {
+  constructor(message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'WordPressError';
+  }
+}
+
+export class WordPressRequestError extends WordPressError {
   readonly status: number;
   /** WordPress's error code (`existing_user_login`, `rest_forbidden`…), or a network code. */
   readonly code: string;

@@ -3,7 +3,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
 import { ActionableError, ExitCode } from '../errors.ts';
-import { httpFailure, networkFailure, redirectFailure, WordPressRequestError } from './errors.ts';
+import type { Logger } from '../log/logger.ts';
+import {
+  httpFailure,
+  networkFailure,
+  redirectFailure,
+  WordPressError,
+  WordPressRequestError,
+} from './errors.ts';
 
 export interface WordPressConnection {
   url: string;
@@ -19,6 +26,8 @@ export interface WordPressClientOptions {
   /** Retries of a transient failure (reset, 502/503/504, 429, PHP fatal). */
   retries?: number;
   retryBaseDelayMs?: number;
+  /** Gets each retry and its wait at debug level. */
+  logger?: Logger | undefined;
 }
 
 export interface WordPressResponse<T> {
@@ -58,6 +67,7 @@ export class WordPressClient {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #retryBaseDelayMs: number;
+  readonly #logger: Logger | undefined;
   /** `pretty` uses /wp-json/, `plain` uses ?rest_route= on sites without permalinks. */
   #routeStyle: 'pretty' | 'plain' = 'pretty';
   requestCount = 0;
@@ -79,6 +89,7 @@ export class WordPressClient {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#retries = options.retries ?? 4;
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
+    this.#logger = options.logger;
     this.#dispatcher = new Agent({
       connections: options.connections ?? 8,
       headersTimeout: this.#timeoutMs,
@@ -102,7 +113,7 @@ export class WordPressClient {
         return response as WordPressResponse<T>;
       }
     }
-    throw new ActionableError(`No WordPress REST API answers at ${this.siteUrl}.`, {
+    throw new WordPressError(`No WordPress REST API answers at ${this.siteUrl}.`, {
       hint: 'Check wordpress.url (the site address, not /wp-admin), and that no security plugin disables the REST API.',
     });
   }
@@ -120,6 +131,7 @@ export class WordPressClient {
   ): Promise<WordPressResponse<unknown>> {
     for (let attempt = 0; ; attempt++) {
       let retryAfter: number | undefined;
+      let failure: string;
       try {
         const response = await this.#raw(method, url, body, true);
         const lastTry = !retry || attempt >= this.#retries;
@@ -127,6 +139,7 @@ export class WordPressClient {
         if (!httpFailure(response.status, response.data, method, url, this.username).transient)
           return response;
         retryAfter = retryAfterMs(response.headers);
+        failure = `answered ${response.status}`;
       } catch (error) {
         if (
           !retry ||
@@ -134,8 +147,13 @@ export class WordPressClient {
           !(error instanceof WordPressRequestError && error.transient)
         )
           throw error;
+        failure = `failed (${error.code || error.message})`;
       }
-      await sleep(retryAfter ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random()));
+      const wait = retryAfter ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random());
+      this.#logger?.debug(
+        `WordPress ${method} ${routeOf(url)} ${failure}; retry ${attempt + 1} of ${this.#retries} in ${(wait / 1000).toFixed(1)} s${retryAfter === undefined ? '' : ' (Retry-After)'}`,
+      );
+      await sleep(wait);
     }
   }
 
@@ -233,6 +251,12 @@ function parseJson(text: string): unknown {
     // PHP notices or an HTML error page; keep a little for the message.
     return { code: 'invalid_json', message: text.slice(0, 200) };
   }
+}
+
+/** /wp/v2/users, whichever way the site routes the REST API; no query (it can carry emails). */
+function routeOf(url: string): string {
+  const parsed = new URL(url);
+  return parsed.searchParams.get('rest_route') ?? parsed.pathname.replace(/^.*?\/wp-json(?=\/)/, '');
 }
 
 function retryAfterMs(headers: Record<string, string | string[] | undefined>): number | undefined {

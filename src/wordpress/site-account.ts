@@ -1,5 +1,5 @@
 // The account the tool signs in as: who it is and whether it may manage users.
-import { ActionableError } from '../errors.ts';
+import { WordPressError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
 
 export interface SiteAccount {
@@ -36,7 +36,7 @@ export function missingCapabilities(account: SiteAccount): string[] {
 export function assertCanManageUsers(account: SiteAccount, siteUrl: string): void {
   const missing = missingCapabilities(account);
   if (missing.length > 0) {
-    throw new ActionableError(
+    throw new WordPressError(
       `The WordPress account "${account.username}" on ${siteUrl} lacks ${missing.join(', ')}.`,
       { hint: 'Use an administrator account (or grant those capabilities) for wordpress.username.' },
     );

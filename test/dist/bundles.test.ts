@@ -103,7 +103,9 @@ describe('dist bundles', () => {
     const result = await runNode(dist('index.js'), [], { INPUT_CONFIG: '/nonexistent/jobs.yaml' });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      '::error::/nonexistent/jobs.yaml:1:1 the configuration file does not exist',
+      '::error title=Configuration error%2C nothing was changed,file=nonexistent/jobs.yaml,line=1,col=1::/nonexistent/jobs.yaml:1:1 the configuration file does not exist',
     );
+    // Worded for a workflow: the input, not the CLI's -c/--config.
+    expect(result.stdout).toContain('hint: Set the input config to its path in the repository');
   });
 });

@@ -192,7 +192,7 @@ describe('GitHub OIDC federation', () => {
       '/users?$top=5&$select=mail',
     );
     expect(pages[0]?.items).toHaveLength(5);
-    // MSAL asks the callback on every token request; GitHub's token is never reused.
+    // These tokens carry no exp claim, so none is ever reused for a later Entra token request.
     expect(issued).toBeGreaterThanOrEqual(1);
     expect(new Set(audiences)).toEqual(new Set(['api://AzureADTokenExchange']));
   });

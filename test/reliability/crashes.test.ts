@@ -1,4 +1,4 @@
-// SPEC §4.6–4.7: a run killed with SIGKILL at any moment, then run again, leaves every
+// A run killed with SIGKILL at any moment, then run again, leaves every
 // in-scope user exactly once and removes exactly the users who left; a damaged checkpoint
 // stops the run with `state reset` advice before anything is written.
 //

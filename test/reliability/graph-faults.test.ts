@@ -1,4 +1,4 @@
-// SPEC §4.1, §4.5, §4.8: throttling, outages, resets, expiring page tokens and delta links,
+// Throttling, outages, resets, expiring page tokens and delta links,
 // and a flaky token endpoint on the Graph side; whatever Graph does, WordPress must end
 // exactly as a clean run leaves it.
 import { rm } from 'node:fs/promises';

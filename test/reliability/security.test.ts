@@ -1,4 +1,4 @@
-// SPEC §5, §8: secrets stay secret whatever happens, OData values are escaped, the
+// Secrets stay secret whatever happens, OData values are escaped, the
 // companion plugin answers only those who may manage users and refuses protected meta,
 // and a user the sync disabled gets in by none of WordPress's five ways in.
 import { execFile } from 'node:child_process';

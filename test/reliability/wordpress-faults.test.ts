@@ -1,4 +1,4 @@
-// SPEC §4.5–4.6: WordPress that fails under the sync — a proxy that answers 502 or cuts
+// WordPress that fails under the sync — a proxy that answers 502 or cuts
 // connections, PHP-FPM restarted and MariaDB gone for a moment in the middle of a run.
 // Nobody may be created twice or silently lost: a user the run could not write is a
 // failed row, and a rerun ends exactly as a clean run does.

@@ -8,6 +8,7 @@ import {
   type FakeGraph,
   type FakeGraphOptions,
   type FakeTenant,
+  type FederatedCredential,
   startFakeGraph,
 } from '../fixtures/fake-graph/index.ts';
 import type { WordPressSite } from './wordpress/index.ts';
@@ -18,11 +19,17 @@ export interface LocalApp {
   clientSecret: string;
 }
 
+/** How the fake serves the app: advanced queries, its permissions, its federated credentials. */
+export type LocalGraphOptions = Partial<Pick<FakeGraphOptions, 'advancedQueries'>> & {
+  permissions?: string[];
+  federatedCredentials?: FederatedCredential[];
+};
+
 /** The fake Graph serving `tenant` to one app, by default with the permissions the sync asks for. */
 export function startLocalGraph(
   tenant: FakeTenant,
   app: LocalApp,
-  fake: Partial<Pick<FakeGraphOptions, 'advancedQueries'>> & { permissions?: string[] } = {},
+  fake: LocalGraphOptions = {},
 ): Promise<FakeGraph> {
   return startFakeGraph({
     tenant,
@@ -32,6 +39,7 @@ export function startLocalGraph(
       {
         clientId: app.clientId,
         clientSecret: app.clientSecret,
+        ...(fake.federatedCredentials ? { federatedCredentials: fake.federatedCredentials } : {}),
         permissions: fake.permissions ?? ['User.Read.All', 'GroupMember.Read.All'],
       },
     ],

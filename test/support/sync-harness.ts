@@ -4,14 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WordPressUser } from '../../src/wordpress/wordpress-user.ts';
-import {
-  type FakeGraph,
-  type FakeGraphOptions,
-  FakeTenant,
-  type FakeUser,
-} from '../fixtures/fake-graph/index.ts';
+import { type FakeGraph, FakeTenant, type FakeUser } from '../fixtures/fake-graph/index.ts';
 import { type CliResult, type RunningCli, runCliProcess, startCli } from './cli-process.ts';
-import { readResultRows, startLocalGraph, writeLocalConfig } from './local-sync.ts';
+import { type LocalGraphOptions, readResultRows, startLocalGraph, writeLocalConfig } from './local-sync.ts';
 import { adminHeaders, useWordPressSite, type WordPressSite } from './wordpress-site.ts';
 
 export const testTenantId = '3c2b1a09-8f7e-4d6c-9b5a-0e1f2d3c4b5a';
@@ -39,7 +34,7 @@ export type WordPressRestUser = WordPressUser;
 
 export async function startSyncHarness(
   users: FakeUser[],
-  fake: Partial<Pick<FakeGraphOptions, 'advancedQueries'>> & { permissions?: string[] } = {},
+  fake: LocalGraphOptions = {},
 ): Promise<SyncHarness> {
   const site = await useWordPressSite();
   const app = { tenantId: testTenantId, clientId: testClientId, clientSecret: testClientSecret };

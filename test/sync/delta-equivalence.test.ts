@@ -1,4 +1,4 @@
-// SPEC §4.8: delta mode and full mode must leave WordPress in the same state for the
+// Delta mode and full mode must leave WordPress in the same state for the
 // same tenant. Random sequences of directory changes are replayed against both.
 import { join } from 'node:path';
 import fc from 'fast-check';

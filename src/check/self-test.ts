@@ -1,0 +1,208 @@
+// The self-test: config, Entra token, Graph permissions, the job query, WordPress, the
+// application password, capabilities, the companion plugin, the state backend and mail.
+// Each line passes or fails with what to do about it; nothing is written to WordPress.
+// The CLI's `check` and the action's `command: check` print it their own way.
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { loadConfig, selectJobs } from '../config/load.ts';
+import type { ResolvedJob } from '../config/resolve.ts';
+import { ActionableError, describeError, ExitCode } from '../errors.ts';
+import { graphScope, resolveCloudEndpoints } from '../graph/clouds.ts';
+import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
+import { GraphApi, translateGraphFailure } from '../graph/graph-api.ts';
+import { needsEventualConsistency, usersRequestPath } from '../graph/users-query.ts';
+import type { Logger } from '../log/logger.ts';
+import { WordPressStateStore } from '../state/wordpress-store.ts';
+import { selectedAttributes } from '../sync/cycle-job.ts';
+import { applicationPasswordOf } from '../sync/run-jobs.ts';
+import { fetchCompanionInfo } from '../wordpress/companion.ts';
+import { WordPressClient } from '../wordpress/rest-client.ts';
+import { fetchSiteAccount, missingCapabilities } from '../wordpress/site-account.ts';
+
+export interface CheckLine {
+  check: string;
+  ok: boolean;
+  detail: string;
+  /** The job the line is about (none for the configuration file itself). */
+  job?: string | undefined;
+  /** What failed, when the line failed on an error (a configuration error knows its place). */
+  error?: unknown;
+}
+
+export interface SelfTestOptions {
+  configPath: string;
+  job: string | undefined;
+  env: NodeJS.ProcessEnv;
+  /** Gets what the checks do at debug level (credential kind, Graph request ids). */
+  logger?: Logger | undefined;
+}
+
+export interface SelfTestResult {
+  lines: CheckLine[];
+  exitCode: number;
+}
+
+export async function selfTest(options: SelfTestOptions): Promise<SelfTestResult> {
+  const lines: CheckLine[] = [];
+  let jobs: ResolvedJob[];
+  try {
+    jobs = selectJobs(
+      await loadConfig(options.configPath, options.env),
+      options.job ? [options.job] : undefined,
+    );
+    lines.push({ check: 'config valid', ok: true, detail: `${options.configPath}: ${jobs.length} job(s)` });
+  } catch (error) {
+    lines.push({ check: 'config valid', ok: false, detail: describeError(error), error });
+    return { lines, exitCode: error instanceof ActionableError ? error.exitCode : ExitCode.usage };
+  }
+  for (const job of jobs) lines.push(...(await checkJob(job, options.env, options.logger)));
+  return { lines, exitCode: lines.every((line) => line.ok) ? ExitCode.ok : ExitCode.failed };
+}
+
+async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logger): Promise<CheckLine[]> {
+  const lines: CheckLine[] = [];
+  const line = (check: string, ok: boolean, detail: string) =>
+    lines.push({ check: `${job.name}: ${check}`, ok, detail, job: job.name });
+  const failure = (error: unknown) => describeError(translateGraphFailure(error, '/'));
+
+  const endpoints = resolveCloudEndpoints(job.graph);
+  // The check under way, so a failure is reported on its own line.
+  let step = 'Entra token';
+  try {
+    const { credential, kind } = selectCredential(
+      {
+        tenantId: job.graph.tenantId,
+        clientId: job.graph.clientId,
+        endpoints,
+        customAuthority: job.graph.authorityHost !== undefined,
+      },
+      env as CredentialEnvironment,
+      logger,
+    );
+    logger?.debug(`${job.name}: Entra credential ${kind} for app ${job.graph.clientId}`);
+    await credential.getToken(graphScope(endpoints));
+    line('Entra token', true, `${kind} for app ${job.graph.clientId}`);
+    const graph = new GraphApi(credential, endpoints, { throttleRetries: 2, networkRetries: 1, logger });
+    step = 'Graph permission User.Read.All';
+    await graph.get('/users?$top=1&$select=id');
+    line('Graph permission User.Read.All', true, 'users can be read');
+    if (job.source.kind === 'groups' || job.roles.rules.length > 0) {
+      await graph.get('/groups?$top=1&$select=id').then(
+        () => line('Graph permission GroupMember.Read.All', true, 'groups can be read'),
+        (error: unknown) => line('Graph permission GroupMember.Read.All', false, failure(error)),
+      );
+    }
+    if (job.source.kind === 'users') {
+      step = 'job query';
+      const query = { ...job.source, select: selectedAttributes(job), pageSize: 1, count: job.source.count };
+      const page = await graph.getCollectionPage(
+        usersRequestPath(query),
+        needsEventualConsistency(query) ? { ConsistencyLevel: 'eventual' } : {},
+      );
+      line(
+        'job query',
+        true,
+        page.count === undefined ? 'runs (count not asked for)' : `${page.count} users`,
+      );
+    }
+  } catch (error) {
+    line(step, false, failure(error));
+  }
+
+  const client = new WordPressClient(
+    {
+      url: job.wordpress.url,
+      username: job.wordpress.username,
+      applicationPassword: env[job.wordpress.applicationPasswordEnv] ?? '',
+    },
+    { retries: 1, timeoutMs: 15_000 },
+  );
+  try {
+    applicationPasswordOf(job, env);
+    const account = await fetchSiteAccount(client);
+    line('WordPress reachable', true, client.siteUrl);
+    line('application password', true, `signed in as ${account.username}`);
+    const missing = missingCapabilities(account);
+    line(
+      'can create, edit, promote and delete users',
+      missing.length === 0,
+      missing.length === 0
+        ? account.roles.join(', ')
+        : `missing ${missing.join(', ')}: use an administrator account`,
+    );
+    const companion = await fetchCompanionInfo(client);
+    line(
+      'companion plugin',
+      companion !== undefined,
+      companion
+        ? `version ${companion.version}`
+        : 'not installed: copy wordpress-plugin/entra-wp-sync.php into wp-content/mu-plugins/ (disabled users could still sign in)',
+    );
+    lines.push(
+      ...(await checkState(job, client)).map((item) => ({
+        ...item,
+        check: `${job.name}: ${item.check}`,
+        job: job.name,
+      })),
+    );
+  } catch (error) {
+    const message = describeError(error);
+    const unreachable =
+      /Could not reach|No WordPress REST API|not trusted|did not answer|could not be resolved/.test(message);
+    line(unreachable ? 'WordPress reachable' : 'application password', false, message);
+  } finally {
+    await client.close();
+  }
+
+  if (job.notify.email && job.notify.email.on !== 'never' && job.notify.email.via === 'smtp') {
+    const smtpUrl = env.SMTP_URL;
+    if (!smtpUrl)
+      line(
+        'mail transport',
+        false,
+        'SMTP_URL is not set: put the SMTP URL (smtp(s)://user:pass@host:port) in the environment',
+      );
+    else {
+      await nodemailer
+        .createTransport(smtpUrl)
+        .verify()
+        .then(
+          () => line('mail transport', true, 'SMTP server accepted the connection'),
+          (error: unknown) =>
+            line(
+              'mail transport',
+              false,
+              `SMTP: ${(error as Error).message.replaceAll(smtpUrl, '<SMTP_URL>')}`,
+            ),
+        );
+    }
+  }
+  return lines;
+}
+
+async function checkState(job: ResolvedJob, client: WordPressClient): Promise<CheckLine[]> {
+  try {
+    if (job.state.backend === 'file') {
+      await mkdir(job.state.directory, { recursive: true });
+      const probe = join(job.state.directory, `.check-${randomUUID()}`);
+      await writeFile(probe, 'ok');
+      await rm(probe);
+      return [{ check: 'state backend writable', ok: true, detail: job.state.directory }];
+    }
+    const store = new WordPressStateStore(client);
+    await store.load(job.name);
+    const lock = await store.lock(`${job.name}-check`.slice(0, 63), {
+      runId: randomUUID(),
+      pid: process.pid,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+    });
+    await lock.release();
+    return [{ check: 'state backend writable', ok: true, detail: store.description }];
+  } catch (error) {
+    return [{ check: 'state backend writable', ok: false, detail: describeError(error) }];
+  }
+}

@@ -59,11 +59,15 @@ export function describeProgress(snapshot: ProgressSnapshot, perSecond: number):
     snapshot.total !== undefined && perSecond > 0
       ? `, ETA ${Math.ceil((snapshot.total - snapshot.read) / perSecond)} s`
       : '';
-  return `${snapshot.job}: page ${snapshot.page}, ${snapshot.read}${of} users read, ${snapshot.written} written, ${snapshot.failed} failed, ${perSecond}/s${eta}`;
+  const speed = perSecond > 0 ? `, ${perSecond}/s` : '';
+  return `${snapshot.job}: page ${snapshot.page}, ${snapshot.read}${of} users read, ${snapshot.written} written, ${snapshot.failed} failed${speed}${eta}`;
 }
 
-/** Users read per second since `started` (0 before anything was timed). */
+/**
+ * Users read per second since `started`; 0 (not shown) in the first second, where one page
+ * over a few milliseconds would claim tens of thousands per second.
+ */
 export function rate(snapshot: ProgressSnapshot, started: number): number {
   const seconds = (Date.now() - started) / 1000;
-  return started === 0 || seconds <= 0 ? 0 : Math.round(snapshot.read / seconds);
+  return started === 0 || seconds < 1 ? 0 : Math.round(snapshot.read / seconds);
 }

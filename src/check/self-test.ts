@@ -10,9 +10,9 @@ import nodemailer from 'nodemailer';
 import { loadConfig, selectJobs } from '../config/load.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
-import { graphScope, resolveCloudEndpoints } from '../graph/clouds.ts';
-import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
+import { graphScope } from '../graph/clouds.ts';
 import { GraphApi, translateGraphFailure } from '../graph/graph-api.ts';
+import { jobCredential } from '../graph/job-credential.ts';
 import { needsEventualConsistency, usersRequestPath } from '../graph/users-query.ts';
 import type { Logger } from '../log/logger.ts';
 import { WordPressStateStore } from '../state/wordpress-store.ts';
@@ -68,21 +68,10 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
     lines.push({ check: `${job.name}: ${check}`, ok, detail, job: job.name });
   const failure = (error: unknown) => describeError(translateGraphFailure(error, '/'));
 
-  const endpoints = resolveCloudEndpoints(job.graph);
   // The check under way, so a failure is reported on its own line.
   let step = 'Entra token';
   try {
-    const { credential, kind } = selectCredential(
-      {
-        tenantId: job.graph.tenantId,
-        clientId: job.graph.clientId,
-        endpoints,
-        customAuthority: job.graph.authorityHost !== undefined,
-      },
-      env as CredentialEnvironment,
-      logger,
-    );
-    logger?.debug(`${job.name}: Entra credential ${kind} for app ${job.graph.clientId}`);
+    const { credential, kind, endpoints } = jobCredential(job, env, logger);
     await credential.getToken(graphScope(endpoints));
     line('Entra token', true, `${kind} for app ${job.graph.clientId}`);
     const graph = new GraphApi(credential, endpoints, { throttleRetries: 2, networkRetries: 1, logger });

@@ -1,25 +1,13 @@
 // One line per job for the end of a log: what it did, where its cycle stands, how long
 // it took. Only counts that happened are named.
 import { formatDuration } from './duration.ts';
-import type { JobRunSummary } from './run-summary.ts';
-
-/** Writes first, then what was left alone, then what needs someone. */
-const order = [
-  'created',
-  'adopted',
-  'updated',
-  'restored',
-  'disabled',
-  'deleted',
-  'unchanged',
-  'skipped',
-  'held',
-];
+import { countOrder, type JobRunSummary } from './run-summary.ts';
 
 export function jobOutcomeLine(summary: JobRunSummary): string {
   const name = `${summary.job}${summary.dryRun ? ' (preview)' : ''}`;
   if (summary.skippedBecause) return `${name}: skipped, ${summary.skippedBecause}`;
-  const rank = (action: string) => (order.includes(action) ? order.indexOf(action) : order.length);
+  const rank = (action: string) =>
+    countOrder.includes(action) ? countOrder.indexOf(action) : countOrder.length;
   const counts = Object.entries(summary.counts)
     .filter(([, count]) => count > 0)
     .sort(([a], [b]) => rank(a) - rank(b))

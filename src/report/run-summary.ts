@@ -97,7 +97,8 @@ function reasonShape(reason: string): string {
     .replace(/\d+/g, 'N');
 }
 
-const countOrder = [
+/** Writes first, then what was left alone, then what needs someone. */
+export const countOrder = [
   'created',
   'adopted',
   'updated',

@@ -6,9 +6,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LoadedConfig, ResolvedJob } from '../config/resolve.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
-import { resolveCloudEndpoints } from '../graph/clouds.ts';
-import { type CredentialEnvironment, selectCredential } from '../graph/credentials.ts';
 import { GraphApi, GraphRequestError } from '../graph/graph-api.ts';
+import { jobCredential } from '../graph/job-credential.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProgressReporter, ProgressSnapshot } from '../log/progress.ts';
 import { sendSummaryMail } from '../report/mail-sender.ts';
@@ -281,20 +280,7 @@ async function batchSizeOrNone(client: WordPressClient, jobName: string, logger:
 }
 
 export function graphApiFor(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logger): GraphApi {
-  const endpoints = resolveCloudEndpoints(job.graph);
-  const { credential, kind } = selectCredential(
-    {
-      tenantId: job.graph.tenantId,
-      clientId: job.graph.clientId,
-      endpoints,
-      customAuthority: job.graph.authorityHost !== undefined,
-    },
-    env as CredentialEnvironment,
-    logger,
-  );
-  logger?.debug(
-    `${job.name}: Entra credential ${kind} for app ${job.graph.clientId} in tenant ${job.graph.tenantId}`,
-  );
+  const { credential, endpoints } = jobCredential(job, env, logger);
   return new GraphApi(credential, endpoints, { logger });
 }
 

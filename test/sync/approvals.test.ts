@@ -65,6 +65,11 @@ describe('approving held removals', () => {
     expect(rowsWith(wrongCount.rows, 'disabled')).toEqual([]);
     expect(wrongCount.summary).toContain('--allow-deletes 3 approves nothing: the held list');
     expect(wrongCount.summary).toContain('has 5 removals, not 3');
+    // The terminal says so too, not only summary.md.
+    expect(wrongCount.stdout).toContain('staff: --allow-deletes 3 approves nothing');
+    expect(held.stdout).toContain(
+      'staff: 5 removals held; check the list in summary.md, then approve exactly it with --allow-deletes 5',
+    );
 
     // One more person leaves before anyone approves: the bare approval named five, not six.
     const sixth = people[5]!;

@@ -52,6 +52,20 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     options.stdout(
       `${summary.job}${summary.dryRun ? ' (preview)' : ''}: ${counts || 'nothing to do'}; ${state}\n`,
     );
+    // An approval that approved nothing must not look like one that was applied.
+    for (const note of summary.approvalNotes ?? []) options.stdout(`${summary.job}: ${note}\n`);
+    const held = summary.removals?.held ? summary.removals.wanted : 0;
+    if (held > 0) {
+      options.stdout(
+        `${summary.job}: ${held} removals held; check the list in summary.md, then approve exactly it with --allow-deletes ${held}\n`,
+      );
+    }
+    const adoptions = summary.heldAdoptions?.length ?? 0;
+    if (adoptions > 0) {
+      options.stdout(
+        `${summary.job}: ${adoptions} adoptions held; check them in summary.md, then approve exactly them with --allow-adoptions ${adoptions}\n`,
+      );
+    }
   }
   options.stdout(`Reports: ${outcome.outputDir}\n`);
   return outcome.exitCode;

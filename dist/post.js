@@ -51067,13 +51067,8 @@ var FileStateStore = class {
   }
   async load(job) {
     const path = this.checkpointPath(job);
-    let text;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      if (error.code === "ENOENT") return void 0;
-      throw error;
-    }
+    const text = await readIfExists(path);
+    if (text === void 0) return void 0;
     let value;
     try {
       value = JSON.parse(text);
@@ -51093,12 +51088,7 @@ var FileStateStore = class {
   }
   async #readSeen(job, count) {
     const path = this.seenPath(job);
-    let text = "";
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      if (error.code !== "ENOENT") throw error;
-    }
+    const text = await readIfExists(path) ?? "";
     const ids = text.split("\n").filter(Boolean);
     if (ids.length < count || !Number.isInteger(count) || count < 0) {
       throw new CorruptCheckpointError(
@@ -51180,13 +51170,8 @@ var FileStateStore = class {
   }
   async unlock(job) {
     const path = this.lockPath(job);
-    let text;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      if (error.code === "ENOENT") return void 0;
-      throw error;
-    }
+    const text = await readIfExists(path);
+    if (text === void 0) return void 0;
     await rm2(path, { force: true });
     try {
       return JSON.parse(text);
@@ -51209,6 +51194,14 @@ async function writeAtomically(path, text) {
     await handle.close();
   }
   await rename2(temporary, path);
+}
+async function readIfExists(path) {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return void 0;
+    throw error;
+  }
 }
 async function readLockOwner(path) {
   try {

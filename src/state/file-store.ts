@@ -42,13 +42,8 @@ export class FileStateStore implements StateStore {
 
   async load(job: string): Promise<Checkpoint | undefined> {
     const path = this.checkpointPath(job);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const text = await readIfExists(path);
+    if (text === undefined) return undefined;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -70,12 +65,7 @@ export class FileStateStore implements StateStore {
 
   async #readSeen(job: string, count: number): Promise<string[]> {
     const path = this.seenPath(job);
-    let text = '';
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const text = (await readIfExists(path)) ?? '';
     const ids = text.split('\n').filter(Boolean);
     if (ids.length < count || !Number.isInteger(count) || count < 0) {
       throw new CorruptCheckpointError(
@@ -172,13 +162,8 @@ export class FileStateStore implements StateStore {
 
   async unlock(job: string): Promise<LockHolder | undefined> {
     const path = this.lockPath(job);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const text = await readIfExists(path);
+    if (text === undefined) return undefined;
     await rm(path, { force: true });
     try {
       return JSON.parse(text) as LockHolder;
@@ -206,6 +191,16 @@ async function writeAtomically(path: string, text: string): Promise<void> {
     await handle.close();
   }
   await rename(temporary, path);
+}
+
+/** The file's text, or undefined when there is no such file (any other error is thrown). */
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 async function readLockOwner(path: string): Promise<LockOwner | undefined> {

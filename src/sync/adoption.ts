@@ -62,7 +62,7 @@ export function judgeAdoption(
   if (doubt === undefined) {
     return {
       kind: 'adopt',
-      proof: `adopted: the account had this ${ruleNoun(rule)} before the job began managing the site (${day(managingSince)})`,
+      proof: `adopted: the account had this ${ruleNoun(rule)} before the job began managing the site (${managingSince?.toISOString() ?? 'unknown'})`,
     };
   }
   // Only the pair a person reviewed: the same Entra user and the same account.
@@ -111,8 +111,4 @@ function ruleNoun(rule: MatchRule): string {
     case 'shortLogin':
       return 'short login';
   }
-}
-
-function day(date: Date | undefined): string {
-  return date ? date.toISOString() : 'unknown';
 }

@@ -251,13 +251,13 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
       }
       next.history = withRun(checkpoint.history, record);
       // A complete cycle's holds are the list to approve; with none, nothing waits.
-      const held = heldThisRun(context.runId, checkpoint, heldAdoptions, outcome.removals);
+      const held = heldThisRun(context.runId, now(), checkpoint, heldAdoptions, outcome.removals);
       if (held) next.held = held;
       await context.store.save(next);
     } else {
       checkpoint.history = withRun(checkpoint.history, record);
       // Holds of earlier runs of this cycle stay approvable until the cycle completes.
-      const held = heldThisRun(context.runId, checkpoint, heldAdoptions, outcome.removals);
+      const held = heldThisRun(context.runId, now(), checkpoint, heldAdoptions, outcome.removals);
       if (held) checkpoint.held = held;
       await context.store.save(checkpoint);
     }
@@ -306,6 +306,7 @@ function startingCheckpoint(
  */
 function heldThisRun(
   runId: string,
+  at: Date,
   checkpoint: Checkpoint,
   adoptions: HeldDecisions['adoptions'],
   removals: JobRunSummary['removals'],
@@ -318,7 +319,7 @@ function heldThisRun(
   return {
     runId,
     cycleId: checkpoint.cycleId,
-    at: new Date().toISOString(),
+    at: at.toISOString(),
     removals: heldRemovals.length > 0 ? heldRemovals : (earlier?.removals ?? []),
     adoptions: [...pairs.values()].sort((a, b) => a.login.localeCompare(b.login)),
   };

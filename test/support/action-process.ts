@@ -3,11 +3,12 @@
 // runner keeps a hyphen: INPUT_DRY-RUN), the runner's GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
 // and GITHUB_STATE files, and the workspace as the working directory; post gets what
 // main saved as STATE_*.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FakeGraph } from '../fixtures/fake-graph/index.ts';
+import { startNodeScript } from './cli-process.ts';
 
 const dist = (file: string) => fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));
 
@@ -53,45 +54,7 @@ function inputVariables(inputs: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function startStep(script: string, env: NodeJS.ProcessEnv, cwd: string): RunningStep {
-  const child = spawn(process.execPath, [dist(script)], {
-    env: { ...process.env, GITHUB_WORKSPACE: cwd, ...env },
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
-  const check = () => {
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(stdout) || waiter.pattern.test(stderr)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  };
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    check();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    check();
-  });
-  const result = new Promise<StepResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return {
-    child,
-    result,
-    waitForOutput: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        check();
-        result.then(() =>
-          reject(new Error(`the step exited before printing ${pattern}:\n${stdout}\n${stderr}`)),
-        );
-      }),
-  };
+  return startNodeScript(dist(script), [], { GITHUB_WORKSPACE: cwd, ...env }, cwd);
 }
 
 /** dist/index.js with these inputs. */

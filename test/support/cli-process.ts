@@ -20,9 +20,20 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawn(process.execPath, [cliEntry, ...args], {
+  return startNodeScript(cliEntry, args, env);
+}
+
+/** Any script of the product under this Node, its output collected and watchable as it comes. */
+export function startNodeScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): RunningCli {
+  const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
   });
   let stdout = '';
   let stderr = '';
@@ -53,7 +64,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
       new Promise<void>((resolve, reject) => {
         waiters.push({ pattern, resolve });
         check();
-        result.then(() => reject(new Error(`CLI exited before printing ${pattern}:\n${stdout}\n${stderr}`)));
+        result.then(() =>
+          reject(new Error(`${script} exited before printing ${pattern}:\n${stdout}\n${stderr}`)),
+        );
       }),
   };
 }

@@ -1,13 +1,12 @@
 // An approval approves what a person reviewed: the list the last held run showed (kept with
 // the job's state), optionally pinned by its size or the held run's id, never "whatever the
 // next run finds". Through the real CLI and the Action bundle against the real WordPress.
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
+import { runnerFiles, startActionMain } from '../support/action-process.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 
 let harness: SyncHarness | undefined;
@@ -21,19 +20,6 @@ const run = (extra: string[] = []) => harness!.runJobs(extra);
 const rowsWith = (rows: Array<Record<string, unknown>>, action: string) =>
   rows.filter((row) => row.action === action).map((row) => String(row.objectId));
 const ids = (people: FakeUser[]) => people.map((person) => person.id).sort();
-const actionBundle = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
-
-/** dist/index.js as the runner starts it: INPUT_* variables and the runner's files. */
-function runAction(env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number | null; stdout: string }>((resolve) => {
-    const child = spawn(process.execPath, [actionBundle], { env: { ...process.env, ...env }, cwd: '/' });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
-}
 
 async function syncedTenant(count: number, seed: number, job: Record<string, unknown>) {
   const people = generateUsers(count, seed);
@@ -127,31 +113,24 @@ describe('approving held removals', () => {
     const people = await syncedTenant(20, 74, { safety: { maxDeletes: 2 } });
     const leavers = people.slice(0, 4);
     for (const person of leavers) harness!.graph.tenant.removeUser(person.id);
+    let runs = 0;
     const action = async (inputs: Record<string, string>) => {
-      const directory = await mkdtemp(join(harness!.directory, 'action-'));
-      const summaryFile = join(directory, 'summary.md');
-      // The runner creates both files before the step starts.
-      await writeFile(summaryFile, '');
-      await writeFile(join(directory, 'outputs'), '');
-      const result = await runAction({
-        ...harness!.env,
-        GITHUB_ACTIONS: 'true',
-        GITHUB_ACTOR: 'octo-admin',
-        GITHUB_STEP_SUMMARY: summaryFile,
-        GITHUB_OUTPUT: join(directory, 'outputs'),
-        INPUT_CONFIG: harness!.configPath,
-        INPUT_OUT: join(directory, 'out'),
-        ...inputs,
-      });
+      const files = await runnerFiles(harness!.directory, `action-${++runs}`);
+      const out = join(harness!.directory, `action-out-${runs}`);
+      const result = await startActionMain(
+        { config: harness!.configPath, out, ...inputs },
+        { ...harness!.env, GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'octo-admin' },
+        files,
+      ).result;
       return {
         ...result,
-        summary: await readFile(summaryFile, 'utf8').catch(() => ''),
-        rows: await harness!.readResults(join(directory, 'out')),
+        summary: await readFile(files.summary, 'utf8'),
+        rows: await harness!.readResults(out),
       };
     };
     const held = await action({});
     expect(held.summary).toContain("run the workflow again with the input `allow-deletes: '4'`");
-    const approved = await action({ 'INPUT_ALLOW-DELETES': '4' });
+    const approved = await action({ 'allow-deletes': '4' });
     expect(approved.code).toBe(0);
     const disabled = approved.rows.filter((row) => row.action === 'disabled');
     expect(disabled.map((row) => String(row.objectId)).sort()).toEqual(ids(leavers));

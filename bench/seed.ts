@@ -2,9 +2,9 @@
 // (same login, email, names, role and the sync's own meta), so a run finds nothing to do.
 // The bench uses it for 100,000 users: through the tool that would take half an hour.
 import { loadConfig } from '../src/config/load.ts';
-import { toCycleJob } from '../src/sync/cycle-job.ts';
-import type { DesiredUser } from '../src/sync/desired-user.ts';
-import { metaKeys } from '../src/wordpress/meta-keys.ts';
+import { toCycleJob } from '../src/engine/cycle-job.ts';
+import { metaKeys } from '../src/model/meta-keys.ts';
+import type { DesiredUser } from '../src/rules/desired-user.ts';
 import type { FakeTenant } from '../test/fixtures/fake-graph/index.ts';
 import type { WordPressStackClient } from '../test/support/wordpress/index.ts';
 

@@ -50946,6 +50946,9 @@ function getState(name) {
   return process.env[`STATE_${name}`] || "";
 }
 
+// src/app/release-lock.ts
+import { readFile as readFile2, unlink as unlink3 } from "node:fs/promises";
+
 // src/errors.ts
 var ExitCode2 = {
   ok: 0,
@@ -50973,9 +50976,6 @@ function describeError(error) {
   }
   return error instanceof Error ? error.message : String(error);
 }
-
-// src/sync/release-lock.ts
-import { readFile as readFile2, unlink as unlink3 } from "node:fs/promises";
 
 // src/state/file-store.ts
 import { randomBytes } from "node:crypto";
@@ -51555,7 +51555,7 @@ function retryAfterMs(headers) {
   return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 60) * 1e3 : void 0;
 }
 
-// src/sync/release-lock.ts
+// src/app/release-lock.ts
 function isLockPlace(value) {
   if (typeof value !== "object" || value === null) return false;
   const place = value;

@@ -4,15 +4,15 @@
 // and the outputs.
 import { hostname } from 'node:os';
 import * as core from '@actions/core';
+import { lockPlaceOf } from '../app/release-lock.ts';
+import { resetState } from '../app/reset-state.ts';
+import { newRunId, runJobs } from '../app/run-jobs.ts';
 import { loadConfig, selectJobs } from '../config/load.ts';
 import type { LoadedConfig } from '../config/resolve.ts';
 import { ExitCode } from '../errors.ts';
 import { onSecret } from '../log/secrets.ts';
 import { actionsRunUrl } from '../report/run-summary.ts';
-import { type ApprovalRequest, parseApprovalPin } from '../sync/approvals.ts';
-import { lockPlaceOf } from '../sync/release-lock.ts';
-import { resetState } from '../sync/reset-state.ts';
-import { newRunId, runJobs } from '../sync/run-jobs.ts';
+import { type ApprovalRequest, parseApprovalPin } from '../rules/approvals.ts';
 import { actionsLogger } from './actions-logger.ts';
 import { annotateJobs, annotatePartialFailure, annotateStartFailure } from './annotations.ts';
 import type { Cancellation } from './cancellation.ts';

@@ -4,8 +4,8 @@
 // say "already running" until the lock expires; this releases the locks the run saved
 // in the step's state, and only while they still name that run.
 import * as core from '@actions/core';
+import { type ReleaseOutcome, releaseLockOfRun } from '../app/release-lock.ts';
 import { describeError } from '../errors.ts';
-import { type ReleaseOutcome, releaseLockOfRun } from '../sync/release-lock.ts';
 import { locksReleased, savedRun } from './run-state.ts';
 
 export async function runPost(): Promise<void> {

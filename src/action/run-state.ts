@@ -2,7 +2,7 @@
 // off after a cancel): main saves it with core.saveState before any lock is taken, and
 // says so when the run let go of its locks itself; post reads it back with core.getState.
 import * as core from '@actions/core';
-import { isLockPlace, type LockPlace, type LockRun } from '../sync/release-lock.ts';
+import { isLockPlace, type LockPlace, type LockRun } from '../app/release-lock.ts';
 
 export interface SavedRun extends LockRun {
   /** The jobs this run may lock, and where each lock lives. */

@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { renderJobsJsonSchema } from '../config/json-schema.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
-import { type ApprovalRequest, parseApprovalPin } from '../sync/approvals.ts';
+import { type ApprovalRequest, parseApprovalPin } from '../rules/approvals.ts';
 import { productName, productVersion } from '../version.ts';
 import { checkCommand } from './commands/check.ts';
 import { runCommand } from './commands/run.ts';

@@ -1,5 +1,5 @@
 // Where a job's cycle stands, saved after every page so a stopped run resumes there.
-import type { HeldDecisions } from '../sync/approvals.ts';
+import type { HeldDecisions } from '../rules/approvals.ts';
 
 /** One run of a job, kept for `state show`. */
 export interface RunRecord {

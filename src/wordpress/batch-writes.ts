@@ -1,11 +1,12 @@
 // Users writes sent through /batch/v1: calls made at about the same time are gathered
 // into one request of up to maxItems. Each item keeps its own outcome, so a failed item
 // becomes that user's error (or retry) and never takes the others with it.
+
+import { userFields, type WordPressUser } from '../model/wordpress-user.ts';
 import { httpFailure, WordPressRequestError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
 import type { UserWrites } from './user-writes.ts';
 import { RestUserWrites } from './user-writes.ts';
-import { userFields, type WordPressUser } from './wordpress-user.ts';
 
 interface PendingItem {
   method: 'POST' | 'DELETE';

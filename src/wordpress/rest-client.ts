@@ -1,5 +1,5 @@
 // The WordPress REST API over undici, with application-password auth and retries for
-// transient failures. Decisions about what a failure means for a user live in sync/.
+// transient failures. Decisions about what a failure means for a user live in src/rules and src/engine.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
 import { ActionableError, ExitCode } from '../errors.ts';

@@ -2,9 +2,9 @@
 // is not unique and can skip users), several pages in parallel. The companion plugin's
 // compact index serves 1,000 users a page; core REST serves 100.
 import pLimit from 'p-limit';
+import { type AccountIdentity, userFields, type WordPressUser } from '../model/wordpress-user.ts';
 import { WordPressRequestError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
-import { type AccountIdentity, userFields, type WordPressUser } from './wordpress-user.ts';
 
 export interface LoadUsersOptions {
   /** Pages fetched at once after the first. */

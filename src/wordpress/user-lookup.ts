@@ -1,8 +1,9 @@
 // Finds only the WordPress users a delta run needs (companion plugin feature
 // "user-lookup"), so ten changes never read a 10,000-user index.
+
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import type { WordPressClient } from './rest-client.ts';
 import { normaliseUser } from './user-index.ts';
-import type { WordPressUser } from './wordpress-user.ts';
 
 export interface UserLookupKeys {
   objectIds?: readonly string[];

@@ -1,8 +1,9 @@
 // Creating, updating and finding users over core REST. A batching implementation of
 // the same interface can replace this one without the executor noticing.
+
+import { userFields, type WordPressUser } from '../model/wordpress-user.ts';
 import { WordPressRequestError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
-import { userFields, type WordPressUser } from './wordpress-user.ts';
 
 export interface UserWrites {
   /** Sends the create once; the caller decides what a failure means. */

@@ -2,7 +2,7 @@
 // a run under faults can be held against a clean run of the same tenant, and the
 // invariants that must hold at any moment, even right after a kill -9.
 import { expect } from 'vitest';
-import type { WordPressUser } from '../../src/wordpress/wordpress-user.ts';
+import type { WordPressUser } from '../../src/model/wordpress-user.ts';
 import { adminHeaders, type WordPressSite } from '../support/wordpress-site.ts';
 
 export interface SnapshotUser {

@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WordPressUser } from '../../src/wordpress/wordpress-user.ts';
+import type { WordPressUser } from '../../src/model/wordpress-user.ts';
 import { type FakeGraph, FakeTenant, type FakeUser } from '../fixtures/fake-graph/index.ts';
 import { type CliResult, type RunningCli, runCliProcess, startCli } from './cli-process.ts';
 import { type LocalGraphOptions, readResultRows, startLocalGraph, writeLocalConfig } from './local-sync.ts';

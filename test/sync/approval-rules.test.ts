@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HeldDecisions, parseApprovalPin, resolveApprovals } from '../../src/sync/approvals.ts';
+import { type HeldDecisions, parseApprovalPin, resolveApprovals } from '../../src/rules/approvals.ts';
 
 const held: HeldDecisions = {
   runId: '20261201T080000Z-a1b2c3',

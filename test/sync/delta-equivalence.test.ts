@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runJobs } from '../../src/app/run-jobs.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { runJobs } from '../../src/sync/run-jobs.ts';
 import { type FakeTenant, type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedLimiter } from '../../src/sync/keyed-limiter.ts';
+import { KeyedLimiter } from '../../src/engine/keyed-limiter.ts';
 
 /** A task that records when it runs and finishes only when released. */
 function gate() {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseMapping } from '../../src/config/mapping.ts';
-import type { DesiredUser } from '../../src/sync/desired-user.ts';
-import { mapEntraUser, type UserMappingSettings } from '../../src/sync/map-user.ts';
-import { CycleClaims, type PlanSettings, planChanges } from '../../src/sync/plan.ts';
-import { WordPressUserIndex } from '../../src/sync/user-index.ts';
-import type { WordPressUser } from '../../src/wordpress/wordpress-user.ts';
+import type { WordPressUser } from '../../src/model/wordpress-user.ts';
+import type { DesiredUser } from '../../src/rules/desired-user.ts';
+import { mapEntraUser, type UserMappingSettings } from '../../src/rules/map-user.ts';
+import { CycleClaims, type PlanSettings, planChanges } from '../../src/rules/plan.ts';
+import { WordPressUserIndex } from '../../src/rules/user-index.ts';
 
 const settings: PlanSettings = {
   jobName: 'staff',

@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { metaKeys } from '../../src/wordpress/meta-keys.ts';
+import { metaKeys } from '../../src/model/meta-keys.ts';
 import { adminHeaders, basicAuth, useWordPressSite, type WordPressSite } from '../support/wordpress-site.ts';
 
 let site: WordPressSite;

@@ -1,9 +1,10 @@
 // `entra-wp-sync run`: sync every job, or one with --job; --dry-run plans only.
+
+import { runJobs } from '../../app/run-jobs.ts';
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ProgressReporter } from '../../log/progress.ts';
-import type { ApprovalRequest } from '../../sync/approvals.ts';
-import { runJobs } from '../../sync/run-jobs.ts';
+import type { ApprovalRequest } from '../../rules/approvals.ts';
 
 export interface RunCommandOptions {
   configPath: string;

@@ -1,11 +1,12 @@
 // `entra-wp-sync state show|reset [--job NAME]`: look at or clear a job's checkpoint;
 // `state unlock --job NAME`: free a job's lock left by a run that is gone.
+
+import { clearCheckpoint, openStateStore } from '../../app/reset-state.ts';
 import { loadConfig, selectJobs } from '../../config/load.ts';
 import { ActionableError, ExitCode } from '../../errors.ts';
 import { managingSinceOf, type RunRecord } from '../../state/checkpoint.ts';
 import { describeHolder } from '../../state/errors.ts';
 import type { LockHolder } from '../../state/state-store.ts';
-import { clearCheckpoint, openStateStore } from '../../sync/reset-state.ts';
 
 export interface StateCommandOptions {
   action: string | undefined;

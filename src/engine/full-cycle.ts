@@ -4,11 +4,11 @@
 // page, so memory stays flat on 100,000 users; without it the whole index is loaded.
 import { ExpiredDeltaLinkError, ExpiredPageTokenError, readCollectionPages } from '../graph/paging.ts';
 import type { JobRunSummary } from '../report/run-summary.ts';
+import { countManaged, inRemovalScope, planRemovals, removalSummary } from '../rules/removals.ts';
+import { objectIdOf, WordPressUserIndex } from '../rules/user-index.ts';
 import { applyRemovals } from './apply-removals.ts';
 import type { CycleRun, EntraUser, ListingOutcome } from './cycle.ts';
 import { isUserItem, mapPage, matchKeys, syncPage } from './page-sync.ts';
-import { countManaged, inRemovalScope, planRemovals, removalSummary } from './removals.ts';
-import { objectIdOf, WordPressUserIndex } from './user-index.ts';
 
 /**
  * Up to this many WordPress users the whole index is loaded (about 40 MB); above it each

@@ -1,7 +1,7 @@
 // Find the one WordPress user an Entra user corresponds to, by the job's rules in order,
 // or say plainly why there is no single answer (docs/design.md, "Matching"). Whether a
 // match may be linked is decided apart, in adoption.ts.
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import type { DesiredUser } from './desired-user.ts';
 import { objectIdOf, type WordPressUserIndex } from './user-index.ts';
 

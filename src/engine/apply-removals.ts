@@ -2,10 +2,10 @@
 // reassigned (hard), or let go of a user other jobs still manage.
 import pLimit from 'p-limit';
 import { describeError } from '../errors.ts';
+import type { RemovalChange } from '../rules/removals.ts';
+import type { WordPressUserIndex } from '../rules/user-index.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
 import type { AppliedChange } from './apply.ts';
-import type { RemovalChange } from './removals.ts';
-import type { WordPressUserIndex } from './user-index.ts';
 
 export async function applyRemovals(
   changes: readonly RemovalChange[],

@@ -7,11 +7,11 @@ import { describeError } from '../errors.ts';
 import type { GraphApi } from '../graph/graph-api.ts';
 import { type PhotoVersion, readPhotoBytes, readPhotoVersions } from '../graph/photos.ts';
 import type { Logger } from '../log/logger.ts';
-import { metaKeys } from '../wordpress/meta-keys.ts';
+import { metaKeys } from '../model/meta-keys.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
+import type { WordPressUserIndex } from '../rules/user-index.ts';
 import { FileUpload, type WordPressClient } from '../wordpress/rest-client.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
-import type { WordPressUserIndex } from './user-index.ts';
 
 export interface AvatarContext {
   graph: GraphApi;

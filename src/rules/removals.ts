@@ -2,9 +2,9 @@
 // whether the mass-deletion brake holds it all back until a person approves that exact
 // list. Pure: no I/O.
 import type { MaxDeletes } from '../config/resolve.ts';
+import { metaKeys } from '../model/meta-keys.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import type { JobRunSummary } from '../report/run-summary.ts';
-import { metaKeys } from '../wordpress/meta-keys.ts';
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
 import type { ChangeSubject } from './change.ts';
 import { jobsOf, objectIdOf } from './user-index.ts';
 

@@ -1,7 +1,7 @@
 // A pure function from (desired users, current WordPress users, job settings) to a list
 // of changes. No I/O; the same inputs always give the same plan.
-import { metaKeys } from '../wordpress/meta-keys.ts';
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import { metaKeys } from '../model/meta-keys.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import { type AdoptionSettings, type ApprovedAdoptions, judgeAdoption } from './adoption.ts';
 import type { Change, ChangeSubject, CreateBody } from './change.ts';
 import { type DesiredUser, type ProfileField, profileFields, type UnmappedUser } from './desired-user.ts';

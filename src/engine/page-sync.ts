@@ -1,15 +1,16 @@
 // One page of Entra users through map → match → plan → apply (and avatars): the step
 // full cycles and delta rounds share.
+
+import type { ApprovedAdoptions } from '../rules/adoption.ts';
+import type { DesiredUser, UnmappedUser } from '../rules/desired-user.ts';
+import type { MatchRule } from '../rules/match-user.ts';
+import { type CycleClaims, planChanges } from '../rules/plan.ts';
+import type { WordPressUserIndex } from '../rules/user-index.ts';
 import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
-import type { ApprovedAdoptions } from './adoption.ts';
 import type { AppliedChange } from './apply.ts';
 import { applyChanges, reportOnly } from './apply.ts';
 import { syncAvatars } from './avatars.ts';
 import type { CycleContext, CycleJob, EntraUser } from './cycle.ts';
-import type { DesiredUser, UnmappedUser } from './desired-user.ts';
-import type { MatchRule } from './match-user.ts';
-import { type CycleClaims, planChanges } from './plan.ts';
-import type { WordPressUserIndex } from './user-index.ts';
 
 export interface PageOutcome {
   desired: DesiredUser[];

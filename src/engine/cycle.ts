@@ -6,9 +6,19 @@ import type { GraphApi } from '../graph/graph-api.ts';
 import { ExpiredDeltaLinkError } from '../graph/paging.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProgressReporter } from '../log/progress.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import type { ResultRow } from '../report/result-row.ts';
 import type { ResultsWriter } from '../report/results-writer.ts';
 import { ErrorGrouper, type JobRunSummary } from '../report/run-summary.ts';
+import {
+  type ApprovalRequest,
+  type HeldDecisions,
+  type ResolvedApprovals,
+  resolveApprovals,
+} from '../rules/approvals.ts';
+import type { DesiredUser, UnmappedUser } from '../rules/desired-user.ts';
+import { CycleClaims, type PlanSettings } from '../rules/plan.ts';
+import type { RemovalSettings } from '../rules/removals.ts';
 import {
   type Checkpoint,
   managingSinceOf,
@@ -20,19 +30,9 @@ import type { StateStore } from '../state/state-store.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
 import type { UserLookup, UserLookupKeys } from '../wordpress/user-lookup.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
 import type { AppliedChange } from './apply.ts';
-import {
-  type ApprovalRequest,
-  type HeldDecisions,
-  type ResolvedApprovals,
-  resolveApprovals,
-} from './approvals.ts';
 import { readDeltaRound } from './delta-round.ts';
-import type { DesiredUser, UnmappedUser } from './desired-user.ts';
 import { readFullListing } from './full-cycle.ts';
-import { CycleClaims, type PlanSettings } from './plan.ts';
-import type { RemovalSettings } from './removals.ts';
 
 export type EntraUser = Record<string, unknown> & { id: string };
 

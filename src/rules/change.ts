@@ -1,6 +1,6 @@
 // The planner's output: one decision per Entra user (and, at the end of a cycle, per
 // WordPress user no longer in scope). The executor turns these into REST calls.
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import type { DesiredUser } from './desired-user.ts';
 
 export interface ChangeSubject {

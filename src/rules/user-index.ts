@@ -1,6 +1,6 @@
 // The WordPress users of a run, indexed the ways a job matches them.
-import { metaKeys } from '../wordpress/meta-keys.ts';
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import { metaKeys } from '../model/meta-keys.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import { emailKey, loginKey } from './wordpress-normalise.ts';
 
 export class WordPressUserIndex {

@@ -5,15 +5,21 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LoadedConfig, ResolvedJob } from '../config/resolve.ts';
+import { recordFailedRun, runCycle, type SiteUsers } from '../engine/cycle.ts';
+import { toCycleJob } from '../engine/cycle-job.ts';
+import { describeFailure } from '../engine/describe-failure.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { GraphApi, GraphRequestError } from '../graph/graph-api.ts';
 import { jobCredential } from '../graph/job-credential.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProgressReporter, ProgressSnapshot } from '../log/progress.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import { sendSummaryMail } from '../report/mail-sender.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
+import type { ApprovalRequest } from '../rules/approvals.ts';
+import { loginKey } from '../rules/wordpress-normalise.ts';
 import { keepYoungGenerationSmall, trimHeap } from '../runtime/heap.ts';
 import { managingSinceOf } from '../state/checkpoint.ts';
 import { JobAlreadyRunningError } from '../state/errors.ts';
@@ -28,14 +34,8 @@ import { assertCanManageUsers, fetchSiteAccount } from '../wordpress/site-accoun
 import { countUsers, fetchUser, loadAllUsers, scanUsers } from '../wordpress/user-index.ts';
 import { lookupUsers } from '../wordpress/user-lookup.ts';
 import { RestUserWrites } from '../wordpress/user-writes.ts';
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
-import type { ApprovalRequest } from './approvals.ts';
-import { recordFailedRun, runCycle, type SiteUsers } from './cycle.ts';
-import { toCycleJob } from './cycle-job.ts';
-import { describeFailure } from './describe-failure.ts';
 import { loadJobGroups } from './job-groups.ts';
 import { resolveUserId, singleUserJob, withoutCheckpoint } from './single-user.ts';
-import { loginKey } from './wordpress-normalise.ts';
 
 export interface RunOptions {
   config: LoadedConfig;

@@ -3,7 +3,7 @@
 import type { ResolvedJob } from '../config/resolve.ts';
 import type { GraphApi } from '../graph/graph-api.ts';
 import { loadGroupUserIds, resolveGroups } from '../graph/groups.ts';
-import type { RoleRule } from './map-user.ts';
+import type { RoleRule } from '../rules/map-user.ts';
 
 export interface JobGroups {
   sourceGroupIds: string[] | undefined;

@@ -1,14 +1,14 @@
 // On-demand provisioning (`sync-user`): one Entra user through the same map → match →
 // plan → apply path as a cycle, without touching the cycle's checkpoint or removals.
 import type { ResolvedJob } from '../config/resolve.ts';
+import type { CycleJob } from '../engine/cycle.ts';
+import { selectedAttributes } from '../engine/cycle-job.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
 import type { GraphApi } from '../graph/graph-api.ts';
 import { GraphRequestError } from '../graph/graph-api.ts';
 import { loadGroupUserIds } from '../graph/groups.ts';
 import { odataString, usersRequestPath } from '../graph/users-query.ts';
 import type { StateStore } from '../state/state-store.ts';
-import type { CycleJob } from './cycle.ts';
-import { selectedAttributes } from './cycle-job.ts';
 
 /** The object ID of a user given by object ID or UPN. */
 export async function resolveUserId(api: GraphApi, idOrUpn: string): Promise<string> {

@@ -4,13 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
+import { type Change, type ChangeSubject, isWrite, type WriteChange } from '../rules/change.ts';
+import { objectIdOf, type WordPressUserIndex } from '../rules/user-index.ts';
+import { emailKey, loginKey } from '../rules/wordpress-normalise.ts';
 import { WordPressRequestError } from '../wordpress/errors.ts';
 import type { UserWrites } from '../wordpress/user-writes.ts';
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
-import { type Change, type ChangeSubject, isWrite, type WriteChange } from './change.ts';
 import { KeyedLimiter } from './keyed-limiter.ts';
-import { objectIdOf, type WordPressUserIndex } from './user-index.ts';
-import { emailKey, loginKey } from './wordpress-normalise.ts';
 
 export type AppliedAction =
   | 'created'

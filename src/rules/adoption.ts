@@ -4,7 +4,7 @@
 // and on a site with open registration anyone can register a future employee's username.
 // So an account is adopted automatically only with proof that it is that person's; any
 // other match is held until a person approves it. Pure: no I/O.
-import type { WordPressUser } from '../wordpress/wordpress-user.ts';
+import type { WordPressUser } from '../model/wordpress-user.ts';
 import type { DesiredUser } from './desired-user.ts';
 import type { MatchRule } from './match-user.ts';
 import { jobsOf, objectIdOf } from './user-index.ts';

@@ -6,12 +6,12 @@
 import { readCollectionPages } from '../graph/paging.ts';
 import { deltaIdFilterLimit } from '../graph/users-query.ts';
 import type { JobRunSummary } from '../report/run-summary.ts';
+import { countManaged, planRemovals, removalSummary } from '../rules/removals.ts';
+import { WordPressUserIndex } from '../rules/user-index.ts';
 import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
 import { applyRemovals } from './apply-removals.ts';
 import type { CycleRun, EntraUser, ListingOutcome } from './cycle.ts';
 import { isUserItem, mapPage, matchKeys, syncPage } from './page-sync.ts';
-import { countManaged, planRemovals, removalSummary } from './removals.ts';
-import { WordPressUserIndex } from './user-index.ts';
 
 export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
   const { job, context, checkpoint } = run;

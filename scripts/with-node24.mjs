@@ -11,7 +11,10 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-/** Debian 12 packages of the test bed (nginx, PHP-FPM, MariaDB, WordPress). */
+/**
+ * Debian 12 packages of the test bed (nginx, PHP-FPM, MariaDB, WordPress), and the static
+ * analysis test/wordpress-testbed/plugin-source.test.ts runs on the plugin (phpmd, phpcs).
+ */
 export const wordpressPackages = [
   'nginx',
   'php8.2-fpm',
@@ -25,6 +28,8 @@ export const wordpressPackages = [
   'mariadb-server',
   'wordpress',
   'openssl',
+  'phpmd',
+  'php-codesniffer',
 ];
 
 const say = (text) => process.stderr.write(`${text}\n`);

@@ -11,9 +11,14 @@
  * Install by copying this one file into wp-content/mu-plugins/.
  */
 
-if ( ! defined( 'ABSPATH' ) ) {
-	exit;
-}
+/*
+ * Generated file: do not edit it here. The plugin is developed in wordpress-plugin/src/,
+ * one file per concern; edit those and run `npm run build:plugin`
+ * (scripts/build-plugin.ts), which joins them into this file. The tests and
+ * `npm run check-dist` fail while the two differ.
+ */
+
+defined( 'ABSPATH' ) || exit;
 
 if ( defined( 'ENTRA_WP_SYNC_VERSION' ) ) {
 	// Loaded twice (e.g. copied into mu-plugins and plugins): keep the first copy.
@@ -60,7 +65,7 @@ function entra_wp_sync_features() {
  * Readable and writable through /wp/v2/users only by users who may edit that user
  * (edit_users / edit_user); the keys that decide roles also need promote_users.
  * Every key is in the edit context only: the view context of /wp/v2/users is
- * public for anyone with a published post. Keys must match src/wordpress/meta-keys.ts.
+ * public for anyone with a published post. Keys must match src/model/meta-keys.ts.
  * -----------------------------------------------------------------------------
  */
 
@@ -1133,8 +1138,29 @@ add_filter( 'rest_endpoints', 'entra_wp_sync_batch_users_routes' );
  * user (below 10,000 users); in a REST request that recount runs once, when the
  * request ends, so a batch of 25 counts once. (Multisite's network counts are
  * left as they are.)
+ *
+ * A site where something relies on core's exact behaviour here switches all of it
+ * off: define ENTRA_WP_SYNC_FAST_CREATION as false in wp-config.php, or return false
+ * from the filter entra_wp_sync_fast_creation (the constant wins when defined).
  * -----------------------------------------------------------------------------
  */
+
+/**
+ * Whether this section replaces core's meta writes and recount.
+ *
+ * @return bool
+ */
+function entra_wp_sync_fast_creation_enabled() {
+	if ( defined( 'ENTRA_WP_SYNC_FAST_CREATION' ) ) {
+		return (bool) ENTRA_WP_SYNC_FAST_CREATION;
+	}
+	/**
+	 * Filters whether new users' meta is written the cheaper way during REST requests.
+	 *
+	 * @param bool $enabled Default true.
+	 */
+	return (bool) apply_filters( 'entra_wp_sync_fast_creation', true );
+}
 
 /**
  * The fresh user: id and the meta rows written since it was added, as the meta
@@ -1150,7 +1176,6 @@ function entra_wp_sync_forget_fresh_user_after( $response ) {
 	entra_wp_sync_forget_fresh_user();
 	return $response;
 }
-add_filter( 'rest_request_after_callbacks', 'entra_wp_sync_forget_fresh_user_after' );
 
 function entra_wp_sync_is_fresh_user( $user_id ) {
 	return null !== $GLOBALS['entra_wp_sync_fresh_user'] && (int) $user_id === $GLOBALS['entra_wp_sync_fresh_user']['id'];
@@ -1181,7 +1206,6 @@ function entra_wp_sync_track_fresh_user( $meta, $user, $update ) {
 	}
 	return $meta;
 }
-add_filter( 'insert_user_meta', 'entra_wp_sync_track_fresh_user', PHP_INT_MAX, 3 );
 
 function entra_wp_sync_add_fresh_meta( $check, $object_id, $meta_key, $meta_value ) {
 	if ( null !== $check || ! entra_wp_sync_is_fresh_user( $object_id ) || is_object( $meta_value )
@@ -1192,7 +1216,6 @@ function entra_wp_sync_add_fresh_meta( $check, $object_id, $meta_key, $meta_valu
 	// update_metadata() passed the key and value unslashed; add_metadata() unslashes again.
 	return false !== add_metadata( 'user', $object_id, wp_slash( $meta_key ), wp_slash( $meta_value ) );
 }
-add_filter( 'update_user_metadata', 'entra_wp_sync_add_fresh_meta', PHP_INT_MAX, 4 );
 
 /** Rows added for the fresh user, by this plugin or anyone else, go into its cache. */
 function entra_wp_sync_fresh_meta_added( $meta_id, $object_id, $meta_key, $meta_value ) {
@@ -1201,7 +1224,6 @@ function entra_wp_sync_fresh_meta_added( $meta_id, $object_id, $meta_key, $meta_
 		wp_cache_set( $object_id, $GLOBALS['entra_wp_sync_fresh_user']['meta'], 'user_meta' );
 	}
 }
-add_action( 'added_user_meta', 'entra_wp_sync_fresh_meta_added', 10, 4 );
 
 /** An updated key with one row now holds the new value; anything else closes the window. */
 function entra_wp_sync_fresh_meta_updated( $meta_id, $object_id, $meta_key, $meta_value ) {
@@ -1216,7 +1238,6 @@ function entra_wp_sync_fresh_meta_updated( $meta_id, $object_id, $meta_key, $met
 	$GLOBALS['entra_wp_sync_fresh_user']['meta'][ $meta_key ] = array( entra_wp_sync_stored_meta_value( $meta_value ) );
 	wp_cache_set( $object_id, $GLOBALS['entra_wp_sync_fresh_user']['meta'], 'user_meta' );
 }
-add_action( 'updated_user_meta', 'entra_wp_sync_fresh_meta_updated', 10, 4 );
 
 /** Any deletion of a key the fresh user has: delete_metadata() for all users passes id 0. */
 function entra_wp_sync_fresh_meta_deleted( $meta_ids, $object_id, $meta_key ) {
@@ -1225,7 +1246,6 @@ function entra_wp_sync_fresh_meta_deleted( $meta_ids, $object_id, $meta_key ) {
 		entra_wp_sync_forget_fresh_user();
 	}
 }
-add_action( 'deleted_user_meta', 'entra_wp_sync_fresh_meta_deleted', 10, 3 );
 
 /** Moves WordPress's per-user recount to the end of REST requests. */
 function entra_wp_sync_defer_user_count() {
@@ -1236,11 +1256,34 @@ function entra_wp_sync_defer_user_count() {
 		}
 	}
 }
-add_action( 'rest_api_init', 'entra_wp_sync_defer_user_count' );
 
 function entra_wp_sync_count_users_at_end() {
 	add_action( 'shutdown', 'wp_maybe_update_user_counts', 10, 0 );
 }
+
+/**
+ * Hooks the section in, unless it is switched off. Asked at wp_loaded rather than when
+ * this file loads, so that a must-use plugin loaded after this one, a plugin or the
+ * theme can answer the filter; users are created over REST only after that.
+ */
+function entra_wp_sync_hook_fast_creation() {
+	if ( ! entra_wp_sync_fast_creation_enabled() ) {
+		return;
+	}
+	add_filter( 'rest_request_after_callbacks', 'entra_wp_sync_forget_fresh_user_after' );
+	add_filter( 'insert_user_meta', 'entra_wp_sync_track_fresh_user', PHP_INT_MAX, 3 );
+	add_filter( 'update_user_metadata', 'entra_wp_sync_add_fresh_meta', PHP_INT_MAX, 4 );
+	add_action( 'added_user_meta', 'entra_wp_sync_fresh_meta_added', 10, 4 );
+	add_action( 'updated_user_meta', 'entra_wp_sync_fresh_meta_updated', 10, 4 );
+	add_action( 'deleted_user_meta', 'entra_wp_sync_fresh_meta_deleted', 10, 3 );
+	if ( did_action( 'rest_api_init' ) ) {
+		// Something started the REST server before wp_loaded: move the recount now.
+		entra_wp_sync_defer_user_count();
+	} else {
+		add_action( 'rest_api_init', 'entra_wp_sync_defer_user_count' );
+	}
+}
+add_action( 'wp_loaded', 'entra_wp_sync_hook_fast_creation' );
 
 /*
  * -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// User meta the companion plugin registers for REST (wordpress-plugin/entra-wp-sync.php).
+// User meta the companion plugin registers for REST (wordpress-plugin/src/meta.php).
 export const metaKeys = {
   objectId: 'entra_wp_sync_object_id',
   jobs: 'entra_wp_sync_jobs',

@@ -1,16 +1,30 @@
-// Thin layer over the official Graph client: Retry-After honoured on 429/503/504 by the
-// client's RetryHandler, network resets and 500/502 retried here (the SDK does not),
-// and Graph/identity errors turned into messages an administrator can act on.
+// Thin layer over the official Graph client: every request goes through the sync's one
+// retry policy (src/http/retry-policy.ts), with the client's own RetryHandler left out of
+// the chain so that no request is retried by two loops at once; Graph/identity errors are
+// turned into messages an administrator can act on.
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import {
   Client,
+  type Context,
   GraphError,
+  type GraphRequest,
+  type Middleware,
   MiddlewareFactory,
-  RetryHandlerOptions,
+  type MiddlewareOptions,
+  ResponseType,
+  RetryHandler,
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
-import pRetry, { AbortError } from 'p-retry';
 import { ActionableError, ExitCode } from '../errors.ts';
+import {
+  type AttemptFailure,
+  defaultRetryPolicy,
+  describeAbandoned,
+  describeRetry,
+  type RetryPolicy,
+  transientNetworkErrorCodes,
+  withRetries,
+} from '../http/retry-policy.ts';
 import type { Logger } from '../log/logger.ts';
 import { type CloudEndpoints, graphScope } from './clouds.ts';
 import { EntraError, EntraSignInError } from './entra-errors.ts';
@@ -24,14 +38,27 @@ export interface GraphCollectionPage<T> {
 }
 
 export interface GraphApiOptions {
-  /** Retries of one request after 429/503/504 (Retry-After honoured), at most 10. */
+  /**
+   * Retries of one request after a 429, a 5xx or a broken connection. One policy retries
+   * all of these, so throttleRetries and networkRetries name the same number: the larger
+   * one counts. Default 4 (5 attempts); the waits add up to at most 60 s.
+   */
   throttleRetries?: number;
-  /** Retries after a connection reset or a 500/502. */
+  /** See throttleRetries. */
   networkRetries?: number;
-  /** Seconds to wait before a retry when Graph gives no Retry-After. */
+  /** Seconds of the first backoff when Graph gives no Retry-After (it doubles); default 1. */
   retryDelaySeconds?: number;
   /** Gets each request's status, request-id and retry waits at debug level. */
   logger?: Logger | undefined;
+}
+
+export interface GraphPostOptions {
+  /**
+   * Whether Graph may get this request twice. Default: true for a $batch of GETs only.
+   * A request that must not arrive twice (sendMail) is sent again only when Graph provably
+   * did not act on it: no connection was made, or a 429/503 came with a Retry-After.
+   */
+  idempotent?: boolean;
 }
 
 export class GraphRequestError extends EntraError {
@@ -49,10 +76,9 @@ export class GraphRequestError extends EntraError {
 export class GraphApi {
   readonly #client: Client;
   readonly #credential: RememberedFailures;
-  readonly #throttleRetries: number;
-  readonly #networkRetries: number;
-  readonly #retryDelaySeconds: number;
+  readonly #retryPolicy: RetryPolicy;
   readonly #logger: Logger | undefined;
+  /** Requests sent, each retry counted. */
   requestCount = 0;
 
   constructor(credential: TokenCredential, endpoints: CloudEndpoints, options: GraphApiOptions = {}) {
@@ -61,9 +87,17 @@ export class GraphApi {
       scopes: [graphScope(endpoints)],
     });
     const host = new URL(endpoints.graphEndpoint).hostname;
-    const middleware = MiddlewareFactory.getDefaultMiddlewareChain(authProvider);
-    // Last before the handler that sends: it sees every attempt the RetryHandler makes.
-    if (options.logger) middleware.splice(-1, 0, new GraphRequestLog(options.logger));
+    const middleware = MiddlewareFactory.getDefaultMiddlewareChain(authProvider).filter(
+      (handler) => !(handler instanceof RetryHandler),
+    );
+    // Last before the handler that sends, in this order: the log sees every attempt, and
+    // the recorder every error fetch throws.
+    middleware.splice(
+      -1,
+      0,
+      ...(options.logger ? [new GraphRequestLog(options.logger)] : []),
+      new SendFailureRecorder(),
+    );
     this.#client = Client.initWithMiddleware({
       middleware,
       baseUrl: `${endpoints.graphEndpoint}/`,
@@ -72,42 +106,13 @@ export class GraphApi {
       // must be named here, without a port.
       customHosts: new Set([host]),
     });
-    this.#throttleRetries = Math.min(options.throttleRetries ?? 8, 10);
-    this.#networkRetries = options.networkRetries ?? 4;
-    this.#retryDelaySeconds = options.retryDelaySeconds ?? 1;
+    this.#retryPolicy = graphRetryPolicy(options);
     this.#logger = options.logger;
   }
 
   /** GET a path ("/users?...") or an absolute link returned by Graph (nextLink). */
   async get<T>(pathOrLink: string, headers: Record<string, string> = {}): Promise<T> {
-    return pRetry(
-      async () => {
-        this.requestCount++;
-        try {
-          return (await this.#client
-            .api(pathOrLink)
-            .headers(headers)
-            .middlewareOptions([new RetryHandlerOptions(this.#retryDelaySeconds, this.#throttleRetries)])
-            .get()) as T;
-        } catch (error) {
-          const translated = translateGraphFailure(this.#credential.behind(error), pathOrLink);
-          if (!isTransient(error)) throw new AbortError(translated);
-          throw translated;
-        }
-      },
-      {
-        retries: this.#networkRetries,
-        minTimeout: 200,
-        factor: 2,
-        randomize: true,
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft > 0)
-            this.#logger?.debug(
-              `Graph ${describePath(pathOrLink)} failed (${error.message}); retry ${attemptNumber} of ${this.#networkRetries} after a backoff from 200 ms`,
-            );
-        },
-      },
-    );
+    return this.#send(pathOrLink, 'GET', true, (request) => request.headers(headers).get());
   }
 
   async getCollectionPage<T>(pathOrLink: string, headers: Record<string, string> = {}) {
@@ -121,31 +126,118 @@ export class GraphApi {
     return page;
   }
 
+  /** The bytes at `path`, or undefined for a 404 (a user without a photo). */
   async getBinary(path: string): Promise<Buffer | undefined> {
     try {
-      this.requestCount++;
-      const data = (await this.#client
-        .api(path)
-        .responseType('arraybuffer' as never)
-        .middlewareOptions([new RetryHandlerOptions(this.#retryDelaySeconds, this.#throttleRetries)])
-        .get()) as ArrayBuffer;
+      const data = await this.#send<ArrayBuffer>(path, 'GET', true, (request) =>
+        request.responseType(ResponseType.ARRAYBUFFER).get(),
+      );
       return Buffer.from(data);
     } catch (error) {
       // A missing photo is a 404 whose code varies; the status is what counts.
-      if (error instanceof GraphError && error.statusCode === 404) return undefined;
-      throw translateGraphFailure(this.#credential.behind(error), path);
+      if (error instanceof GraphRequestError && error.status === 404) return undefined;
+      throw error;
     }
   }
 
-  async post<T>(path: string, body: unknown): Promise<T> {
-    this.requestCount++;
+  async post<T>(path: string, body: unknown, options: GraphPostOptions = {}): Promise<T> {
+    const idempotent = options.idempotent ?? isBatchOfReads(path, body);
+    return this.#send(path, 'POST', idempotent, (request) => request.post(body));
+  }
+
+  /** One request, retried as the policy says, its last failure translated. */
+  async #send<T>(
+    path: string,
+    method: 'GET' | 'POST',
+    idempotent: boolean,
+    call: (request: GraphRequest) => Promise<T>,
+  ): Promise<T> {
+    const where = describePath(path, method);
+    let sent: SendFailure | undefined;
     try {
-      return (await this.#client
-        .api(path)
-        .middlewareOptions([new RetryHandlerOptions(this.#retryDelaySeconds, this.#throttleRetries)])
-        .post(body)) as T;
+      return await withRetries(
+        () => {
+          this.requestCount++;
+          sent = new SendFailure();
+          return call(this.#client.api(path).middlewareOptions([sent]));
+        },
+        this.#retryPolicy,
+        {
+          idempotent,
+          failureOfError: (error) => graphFailure(error, sent?.error),
+          onRetry: (retry) => this.#logger?.debug(`Graph ${where} ${describeRetry(retry)}`),
+          onAbandoned: (abandoned) => this.#logger?.debug(`Graph ${where} ${describeAbandoned(abandoned)}`),
+        },
+      );
     } catch (error) {
-      throw translateGraphFailure(this.#credential.behind(error), path);
+      throw translateGraphFailure(this.#credential.behind(error), path, method);
+    }
+  }
+}
+
+function graphRetryPolicy(options: GraphApiOptions): RetryPolicy {
+  const given = [options.throttleRetries, options.networkRetries].filter(
+    (retries): retries is number => retries !== undefined,
+  );
+  const retries = given.length > 0 ? Math.max(...given) : defaultRetryPolicy.maxAttempts - 1;
+  return {
+    ...defaultRetryPolicy,
+    maxAttempts: Math.max(0, retries) + 1,
+    baseDelayMs: (options.retryDelaySeconds ?? 1) * 1000,
+  };
+}
+
+/**
+ * What a failed attempt was, for the retry policy; undefined when retrying cannot help:
+ * no token (the credential has retried already), or the client's own error.
+ */
+function graphFailure(error: unknown, sendError: unknown): AttemptFailure | undefined {
+  if (sendError !== undefined) return { kind: 'network', error: sendError };
+  if (error instanceof GraphError && error.statusCode > 0) {
+    return { kind: 'answer', status: error.statusCode, retryAfter: error.headers?.get('retry-after') };
+  }
+  return undefined;
+}
+
+/** A JSON batch of GETs only reads: Graph getting it twice changes nothing. */
+function isBatchOfReads(path: string, body: unknown): boolean {
+  if (!new URL(path, 'https://graph.invalid').pathname.endsWith('/$batch')) return false;
+  const requests = typeof body === 'object' && body !== null ? (body as { requests?: unknown }).requests : [];
+  return (
+    Array.isArray(requests) &&
+    requests.length > 0 &&
+    requests.every(
+      (request) =>
+        typeof request === 'object' &&
+        request !== null &&
+        String((request as { method?: unknown }).method).toUpperCase() === 'GET',
+    )
+  );
+}
+
+/** Per request: the error fetch threw, if it did (the GraphError made of it drops its cause). */
+class SendFailure implements MiddlewareOptions {
+  error: unknown = undefined;
+}
+
+/**
+ * Sits just before the handler that calls fetch, so what it catches failed on the wire;
+ * the code behind it (ECONNREFUSED, or a reset) tells whether the request left.
+ */
+class SendFailureRecorder implements Middleware {
+  #next: Middleware | undefined;
+
+  setNext(next: Middleware): void {
+    this.#next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    try {
+      await this.#next?.execute(context);
+    } catch (error) {
+      const record = context.middlewareControl?.getMiddlewareOptions(SendFailure);
+      if (record instanceof SendFailure) record.error = error;
+      throw error;
     }
   }
 }
@@ -187,32 +279,17 @@ function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function isTransient(error: unknown): boolean {
-  if (isCredentialFailure(error)) return false;
-  if (error instanceof GraphError && error.statusCode > 0) {
-    return error.statusCode === 500 || error.statusCode === 502;
-  }
-  return isNetworkFailure(error);
-}
-
 /** The graph client reports credential failures as GraphError -1 named after the cause. */
 function isCredentialFailure(error: unknown): boolean {
   const name = error instanceof GraphError ? (error.code ?? '') : error instanceof Error ? error.name : '';
   return /CredentialUnavailableError|AuthenticationError|AuthenticationRequiredError/.test(name);
 }
 
+/** No answer from Graph: the GraphError made of fetch's failure keeps only "fetch failed". */
 function isNetworkFailure(error: unknown): boolean {
-  const codes = new Set([
-    'ECONNRESET',
-    'EPIPE',
-    'ETIMEDOUT',
-    'UND_ERR_SOCKET',
-    'ECONNREFUSED',
-    'UND_ERR_CLOSED',
-  ]);
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && codes.has(code)) return true;
+    if (typeof code === 'string' && transientNetworkErrorCodes.includes(code)) return true;
     if (e.message === 'fetch failed' && e.cause === undefined) return true;
   }
   return false;
@@ -250,7 +327,7 @@ const credentialHints: Array<[RegExp, string]> = [
   ],
 ];
 
-export function translateGraphFailure(error: unknown, path: string): ActionableError {
+export function translateGraphFailure(error: unknown, path: string, method = 'GET'): ActionableError {
   if (error instanceof ActionableError) return error;
   if (isCredentialFailure(error)) {
     const message = (error instanceof Error ? error.message : String(error)).replace(/undefined\s*$/, '');
@@ -265,7 +342,7 @@ export function translateGraphFailure(error: unknown, path: string): ActionableE
     );
   }
   if (error instanceof GraphError && error.statusCode > 0) {
-    const where = describePath(path);
+    const where = describePath(path, method);
     if (error.statusCode === 403 || error.code === 'Authorization_RequestDenied') {
       return new GraphRequestError(
         error.statusCode,
@@ -303,20 +380,14 @@ export function translateGraphFailure(error: unknown, path: string): ActionableE
   }
   const message = error instanceof Error ? error.message : String(error);
   const hint = credentialHints.find(([pattern]) => pattern.test(message))?.[1];
-  if (error instanceof Error && /CredentialUnavailableError|AuthenticationError/.test(error.name)) {
-    return new EntraSignInError(
-      `Could not get a token from Entra: ${firstLine(message)}`,
-      hint ? { hint, cause: error } : { cause: error },
-    );
-  }
   if (isNetworkFailure(error)) {
-    return new EntraError(`Could not reach Microsoft Graph (${describePath(path)}): ${message}`, {
+    return new EntraError(`Could not reach Microsoft Graph (${describePath(path, method)}): ${message}`, {
       hint: 'Check network access to the Graph endpoint, proxies and TLS trust (NODE_EXTRA_CA_CERTS).',
       cause: error,
     });
   }
   return new EntraError(
-    `Graph request failed for ${describePath(path)}: ${firstLine(message)}`,
+    `Graph request failed for ${describePath(path, method)}: ${firstLine(message)}`,
     hint ? { hint, cause: error } : { cause: error },
   );
 }
@@ -332,11 +403,11 @@ function isRefusedQuery(error: GraphError, path: string): boolean {
   );
 }
 
-function describePath(path: string): string {
+function describePath(path: string, method: string): string {
   // Page links carry opaque tokens; the resource path is what a person needs.
   try {
     const url = new URL(path, 'https://graph.invalid');
-    return `GET ${url.pathname}`;
+    return `${method} ${url.pathname}`;
   } catch {
     return path;
   }

@@ -1,6 +1,7 @@
 // A Graph client middleware that writes each attempt of each request to the debug log:
 // status, time, Graph's request-id (what Microsoft support asks for) and any Retry-After.
-// It sits after the client's RetryHandler, so a throttled request shows every attempt.
+// The retry policy (src/http/retry-policy.ts) sends each attempt through it, so a throttled
+// request shows every attempt.
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import type { Logger } from '../log/logger.ts';
 

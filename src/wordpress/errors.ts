@@ -1,5 +1,7 @@
 // WordPress failures translated into what an administrator can do about them.
+
 import { ActionableError } from '../errors.ts';
+import { transientNetworkErrorCodes } from '../http/retry-policy.ts';
 
 /** WordPress failed or refused the sync: the site, its REST API or the sync's account. */
 export class WordPressError extends ActionableError {
@@ -49,7 +51,6 @@ const tlsCodes = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-const resetCodes = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNREFUSED']);
 
 export function networkFailure(error: unknown, method: string, url: string): WordPressRequestError {
   const code = errorCode(error);
@@ -87,7 +88,7 @@ export function networkFailure(error: unknown, method: string, url: string): Wor
   return new WordPressRequestError(`Could not reach WordPress: ${where} (${code || String(error)}).`, {
     status: 0,
     code: code || 'network',
-    transient: resetCodes.has(code) || code === '',
+    transient: transientNetworkErrorCodes.includes(code) || code === '',
     hint: 'Check that wordpress.url is right and the site is up.',
     cause: error,
   });

@@ -1,8 +1,16 @@
 // The WordPress REST API over undici, with application-password auth and retries for
-// transient failures. Decisions about what a failure means for a user live in src/rules and src/engine.
-import { setTimeout as sleep } from 'node:timers/promises';
+// transient failures (src/http/retry-policy.ts, shared with Graph). Decisions about what a
+// failure means for a user live in src/rules and src/engine.
 import { Agent, type Dispatcher, request } from 'undici';
 import { ActionableError, ExitCode } from '../errors.ts';
+import {
+  type AttemptFailure,
+  defaultRetryPolicy,
+  describeAbandoned,
+  describeRetry,
+  type RetryPolicy,
+  withRetries,
+} from '../http/retry-policy.ts';
 import type { Logger } from '../log/logger.ts';
 import {
   httpFailure,
@@ -23,8 +31,12 @@ export interface WordPressClientOptions {
   connections?: number;
   /** Milliseconds to wait for response headers. */
   timeoutMs?: number;
-  /** Retries of a transient failure (reset, 502/503/504, 429, PHP fatal). */
+  /**
+   * Retries of a transient failure (reset, timeout, 429, a 5xx such as a PHP fatal), default
+   * 4; the waits add up to at most 60 s. Requests sent with `retry: false` get none.
+   */
   retries?: number;
+  /** The first backoff when WordPress gives no Retry-After (it doubles); default 250. */
   retryBaseDelayMs?: number;
   /** Gets each retry and its wait at debug level. */
   logger?: Logger | undefined;
@@ -55,7 +67,10 @@ export class FileUpload {
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
-  /** Creates must not be blindly replayed; the caller resolves those itself. */
+  /**
+   * false: sent once, whatever happens. For creates: a replay can make a second account,
+   * so the caller looks for what may have landed before it tries again. Default true.
+   */
   retry?: boolean;
 }
 
@@ -65,8 +80,7 @@ export class WordPressClient {
   readonly #authorization: string;
   readonly #dispatcher: Dispatcher;
   readonly #timeoutMs: number;
-  readonly #retries: number;
-  readonly #retryBaseDelayMs: number;
+  readonly #retryPolicy: RetryPolicy;
   readonly #logger: Logger | undefined;
   /** `pretty` uses /wp-json/, `plain` uses ?rest_route= on sites without permalinks. */
   #routeStyle: 'pretty' | 'plain' = 'pretty';
@@ -87,8 +101,11 @@ export class WordPressClient {
     this.username = connection.username;
     this.#authorization = `Basic ${Buffer.from(`${connection.username}:${connection.applicationPassword.replace(/\s+/g, '')}`).toString('base64')}`;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
-    this.#retries = options.retries ?? 4;
-    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
+    this.#retryPolicy = {
+      ...defaultRetryPolicy,
+      maxAttempts: Math.max(0, options.retries ?? 4) + 1,
+      baseDelayMs: options.retryBaseDelayMs ?? 250,
+    };
     this.#logger = options.logger;
     this.#dispatcher = new Agent({
       connections: options.connections ?? 8,
@@ -120,7 +137,7 @@ export class WordPressClient {
 
   /**
    * Sends a request, and again after an outage (a reset, 429, a 5xx WordPress does not
-   * mean for good) while retries are left. Returns WordPress's last answer, errors
+   * mean for good) as the retry policy allows. Returns WordPress's last answer, errors
    * included: discovery reads a 404 to learn where the REST API lives.
    */
   async #send(
@@ -129,32 +146,36 @@ export class WordPressClient {
     body: unknown,
     retry: boolean,
   ): Promise<WordPressResponse<unknown>> {
-    for (let attempt = 0; ; attempt++) {
-      let retryAfter: number | undefined;
-      let failure: string;
-      try {
-        const response = await this.#raw(method, url, body, true);
-        const lastTry = !retry || attempt >= this.#retries;
-        if (response.status < 400 || lastTry) return response;
-        if (!httpFailure(response.status, response.data, method, url, this.username).transient)
-          return response;
-        retryAfter = retryAfterMs(response.headers);
-        failure = `answered ${response.status}`;
-      } catch (error) {
-        if (
-          !retry ||
-          attempt >= this.#retries ||
-          !(error instanceof WordPressRequestError && error.transient)
-        )
-          throw error;
-        failure = `failed (${error.code || error.message})`;
-      }
-      const wait = retryAfter ?? this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random());
-      this.#logger?.debug(
-        `WordPress ${method} ${routeOf(url)} ${failure}; retry ${attempt + 1} of ${this.#retries} in ${(wait / 1000).toFixed(1)} s${retryAfter === undefined ? '' : ' (Retry-After)'}`,
-      );
-      await sleep(wait);
-    }
+    if (!retry) return this.#raw(method, url, body, true);
+    const where = `WordPress ${method} ${routeOf(url)}`;
+    return withRetries(() => this.#raw(method, url, body, true), this.#retryPolicy, {
+      // Every request sent with retry left on may arrive twice (updates, deletes, reads).
+      idempotent: true,
+      failureOfAnswer: (response) => this.#answerFailure(method, url, response),
+      // Status 0: no answer. A redirect (3xx) is thrown too, and is final.
+      failureOfError: (error) =>
+        error instanceof WordPressRequestError && error.status === 0
+          ? { kind: 'network', error: error.cause }
+          : undefined,
+      onRetry: (planned) => this.#logger?.debug(`${where} ${describeRetry(planned)}`),
+      onAbandoned: (abandoned) => this.#logger?.debug(`${where} ${describeAbandoned(abandoned)}`),
+    });
+  }
+
+  /** An error answer worth another attempt; WordPress gives some permanent ones as a 500. */
+  #answerFailure(
+    method: string,
+    url: string,
+    response: WordPressResponse<unknown>,
+  ): AttemptFailure | undefined {
+    if (response.status < 400) return undefined;
+    if (!httpFailure(response.status, response.data, method, url, this.username).transient) return undefined;
+    const retryAfter = response.headers['retry-after'];
+    return {
+      kind: 'answer',
+      status: response.status,
+      retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+    };
   }
 
   routeUrl(route: string, query?: RequestOptions['query']): string {
@@ -257,10 +278,4 @@ function parseJson(text: string): unknown {
 function routeOf(url: string): string {
   const parsed = new URL(url);
   return parsed.searchParams.get('rest_route') ?? parsed.pathname.replace(/^.*?\/wp-json(?=\/)/, '');
-}
-
-function retryAfterMs(headers: Record<string, string | string[] | undefined>): number | undefined {
-  const value = headers['retry-after'];
-  const seconds = Number(Array.isArray(value) ? value[0] : value);
-  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 60) * 1000 : undefined;
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writtenIn } from '../src/engine/cycle.ts';
+import { writtenIn } from '../src/engine/result-rows.ts';
 import type { FakeGraph } from '../test/fixtures/fake-graph/index.ts';
 import { type LocalApp, localSyncEnv, readResultRows, writeLocalConfig } from '../test/support/local-sync.ts';
 import type { WordPressSite, WordPressStackClient } from '../test/support/wordpress/index.ts';

@@ -4,6 +4,8 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { ConfigError } from '../config/config-error.ts';
+import type { Env } from '../config/env.ts';
+import { readVariable } from '../config/environment.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import type { FailureSource, FilePlace, JobFailure } from '../report/job-failure.ts';
 import type { JobRunSummary } from '../report/run-summary.ts';
@@ -20,12 +22,9 @@ const sourceLabels: Record<FailureSource, string> = {
 };
 
 /** file=, line=, col=: the file relative to the workspace, as GitHub matches it to the repository. */
-export function annotationPlace(
-  place: FilePlace | undefined,
-  env: NodeJS.ProcessEnv,
-): core.AnnotationProperties {
+export function annotationPlace(place: FilePlace | undefined, env: Env): core.AnnotationProperties {
   if (!place) return {};
-  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const workspace = readVariable(env, 'GITHUB_WORKSPACE') ?? process.cwd();
   const inWorkspace = relative(workspace, resolve(workspace, place.file));
   const file = inWorkspace.startsWith('..') || isAbsolute(inWorkspace) ? place.file : inWorkspace;
   return { file, startLine: place.line, startColumn: place.column };
@@ -36,7 +35,7 @@ function withHint(message: string, hint: string | undefined): string {
 }
 
 /** An error that stopped the step before any job ran: an input, jobs.yaml, an unknown job. */
-export function annotateStartFailure(error: unknown, env: NodeJS.ProcessEnv): void {
+export function annotateStartFailure(error: unknown, env: Env): void {
   if (error instanceof ConfigError) {
     error.issues.forEach((issue, index) => {
       const where = `${issue.file}:${issue.line}:${issue.column}`;
@@ -60,11 +59,7 @@ export interface Verdict {
 }
 
 /** What each job's summary asks of a person: its fatal error, held lists, refused approvals, failed users. */
-export function annotateJobs(
-  summaries: readonly JobRunSummary[],
-  verdict: Verdict,
-  env: NodeJS.ProcessEnv,
-): void {
+export function annotateJobs(summaries: readonly JobRunSummary[], verdict: Verdict, env: Env): void {
   for (const summary of summaries) {
     if (summary.skippedBecause) continue;
     if (summary.fatalError) annotateFailure(summary.job, summary.failure, summary.fatalError, env);
@@ -77,12 +72,7 @@ export function annotateJobs(
   }
 }
 
-function annotateFailure(
-  job: string,
-  failure: JobFailure | undefined,
-  fatal: string,
-  env: NodeJS.ProcessEnv,
-): void {
+function annotateFailure(job: string, failure: JobFailure | undefined, fatal: string, env: Env): void {
   const label = sourceLabels[failure?.source ?? 'other'];
   core.error(failure ? withHint(failure.message, failure.hint) : inActionTerms(fatal), {
     title: `${job} failed: ${label}`,

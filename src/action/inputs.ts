@@ -1,8 +1,47 @@
-// Inputs checked before anything is read or written: combinations that cannot mean what
-// they say, durations, the command, when the step fails, where the reports go.
+// Inputs checked before anything is read or written: each read by its name in
+// action-metadata.ts (its default when the runner passes nothing), combinations that
+// cannot mean what they say, durations, the command, when the step fails, where the
+// reports go.
 import { join } from 'node:path';
+import type { Env } from '../config/env.ts';
+import { readVariable } from '../config/environment.ts';
 import { parseDuration } from '../config/guards.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
+import { type ActionInputName, actionInputs } from './action-metadata.ts';
+
+/** One input as the runner passes it: @actions/core's getInput (INPUT_<NAME>, trimmed). */
+export type RawInput = (name: string) => string;
+
+export type BooleanInputName = {
+  [Name in ActionInputName]: (typeof actionInputs)[Name]['type'] extends 'boolean' ? Name : never;
+}[ActionInputName];
+
+export interface ActionInputs {
+  /** The input's value, or its default in action-metadata.ts when it is empty. */
+  text(name: ActionInputName): string;
+  flag(name: BooleanInputName): boolean;
+}
+
+/**
+ * The runner fills in action.yml's defaults; local runs (@github/local-action) may not, so
+ * an empty input means the table's default either way.
+ */
+export function actionInputsFrom(raw: RawInput): ActionInputs {
+  const text = (name: ActionInputName) => raw(name) || actionInputs[name].default;
+  return {
+    text,
+    flag(name) {
+      const value = text(name);
+      // The YAML 1.2 core schema's booleans, as @actions/core's getBooleanInput accepts them.
+      if (['true', 'True', 'TRUE'].includes(value)) return true;
+      if (['false', 'False', 'FALSE'].includes(value)) return false;
+      throw new ActionableError(`The input ${name} must be true or false (got "${value}").`, {
+        exitCode: ExitCode.usage,
+        hint: `Write ${name}: true or ${name}: false, or leave it out for ${actionInputs[name].default}.`,
+      });
+    },
+  };
+}
 
 /**
  * Inside GitHub Actions a run that outlives timeout-minutes is cancelled; stopping at the
@@ -27,8 +66,8 @@ export function refusePreviewThatResets(dryRun: boolean, resetState: boolean): v
  * Seconds after which jobs without limits.maxRuntime stop at the next page: the
  * max-runtime input, else 50 minutes inside GitHub Actions, else no limit.
  */
-export function defaultMaxRuntime(input: string, env: NodeJS.ProcessEnv): number | undefined {
-  if (input.trim() === '') return env.GITHUB_ACTIONS === 'true' ? actionsMaxRuntimeSeconds : undefined;
+export function defaultMaxRuntime(input: string, env: Env): number | undefined {
+  if (input.trim() === '') return readVariable(env, 'GITHUB_ACTIONS') ? actionsMaxRuntimeSeconds : undefined;
   const seconds = parseDuration(input);
   if (seconds === undefined) {
     throw new ActionableError(
@@ -53,7 +92,7 @@ export function formatSeconds(seconds: number): string {
 export type ActionCommand = 'run' | 'check';
 
 export function commandFrom(input: string): ActionCommand {
-  const value = input.trim() || 'run';
+  const value = input.trim();
   if (value === 'run' || value === 'check') return value;
   throw new ActionableError(`The input command must be run or check (got "${input}").`, {
     exitCode: ExitCode.usage,
@@ -70,7 +109,7 @@ export function commandFrom(input: string): ActionCommand {
 export type FailOn = 'error' | 'partial' | 'never';
 
 export function failOnFrom(input: string): FailOn {
-  const value = input.trim() || 'partial';
+  const value = input.trim();
   if (value === 'error' || value === 'partial' || value === 'never') return value;
   throw new ActionableError(`The input fail-on must be error, partial or never (got "${input}").`, {
     exitCode: ExitCode.usage,
@@ -83,7 +122,8 @@ export function failOnFrom(input: string): FailOn {
  * for its artifact upload before the step runs, and a re-run's results apart from the
  * first attempt's. Outside Actions, the run's own id.
  */
-export function defaultOutDir(env: NodeJS.ProcessEnv, runId: string): string {
-  const name = env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : runId;
+export function defaultOutDir(env: Env, runId: string): string {
+  const actionsRunId = readVariable(env, 'GITHUB_RUN_ID');
+  const name = actionsRunId ? `${actionsRunId}-${readVariable(env, 'GITHUB_RUN_ATTEMPT') ?? '1'}` : runId;
   return join('entra-wp-sync-out', name);
 }

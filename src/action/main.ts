@@ -7,16 +7,20 @@ import * as core from '@actions/core';
 import { lockPlaceOf } from '../app/release-lock.ts';
 import { resetState } from '../app/reset-state.ts';
 import { newRunId, runJobs } from '../app/run-jobs.ts';
+import { readVariable, secretValues } from '../config/environment.ts';
 import { loadConfig, selectJobs } from '../config/load.ts';
 import type { LoadedConfig } from '../config/resolve.ts';
 import { ExitCode } from '../errors.ts';
 import { onSecret } from '../log/secrets.ts';
-import { actionsRunUrl } from '../report/run-summary.ts';
 import { type ApprovalRequest, parseApprovalPin } from '../rules/approvals.ts';
+import { actionsRunUrl } from '../runtime/actions-run.ts';
+import { secretInputNames } from './action-metadata.ts';
 import { actionsLogger } from './actions-logger.ts';
 import { annotateJobs, annotatePartialFailure, annotateStartFailure } from './annotations.ts';
 import type { Cancellation } from './cancellation.ts';
 import {
+  type ActionInputs,
+  actionInputsFrom,
   commandFrom,
   defaultMaxRuntime,
   defaultOutDir,
@@ -27,20 +31,11 @@ import {
 } from './inputs.ts';
 import { jobLog } from './job-log.ts';
 import { failsStep, outcomeOf } from './outcome.ts';
-import { setRunOutputs } from './outputs.ts';
+import { setOutput, setRunOutputs } from './outputs.ts';
 import { saveLocksReleased, saveRun } from './run-state.ts';
 import { runSelfTestStep } from './self-test-step.ts';
 import { writeRunSummary, writeStartFailureSummary } from './step-summary.ts';
 import { cancelledNotice, PageTracker, reportForcedStop } from './stop-report.ts';
-
-/** Environment variables whose values must never show in a log. */
-const secretVariables = [
-  'AZURE_CLIENT_SECRET',
-  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
-  'WORDPRESS_APP_PASSWORD',
-  'SMTP_URL',
-  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-];
 
 /** Each secret once: every add-mask line is another copy of the secret in the raw log. */
 const masked = new Set<string>();
@@ -53,24 +48,26 @@ function mask(value: string | undefined): void {
 export async function runAction(cancellation: Cancellation): Promise<void> {
   // Tokens fetched during the run (GitHub's OIDC token) are masked the moment they exist.
   onSecret(mask);
-  for (const name of secretVariables) mask(process.env[name]);
+  for (const value of secretValues(process.env)) mask(value);
+  const inputs = actionInputsFrom(core.getInput);
+  for (const name of secretInputNames) mask(inputs.text(name));
   let failOn: FailOn = 'partial';
   try {
-    failOn = failOnFrom(core.getInput('fail-on'));
-    const command = commandFrom(core.getInput('command'));
-    const configPath = core.getInput('config') || 'jobs.yaml';
+    failOn = failOnFrom(inputs.text('fail-on'));
+    const command = commandFrom(inputs.text('command'));
+    const configPath = inputs.text('config');
     if (command === 'check') {
       // The self-test reports a configuration it cannot load itself; masking needs it loaded.
       await loadConfig(configPath, process.env).then(maskApplicationPasswords, () => undefined);
-      await runSelfTestStep(configPath, core.getInput('job'), failOn);
+      await runSelfTestStep(configPath, inputs.text('job'), failOn);
       return;
     }
-    await runSync(cancellation, configPath, failOn);
+    await runSync(cancellation, inputs, configPath, failOn);
   } catch (error) {
     // Thrown before any job ran (an input, jobs.yaml, the job name); runJobs reports a
     // job's own failure in its summary instead.
     annotateStartFailure(error, process.env);
-    core.setOutput('outcome', 'failed');
+    setOutput('outcome', 'failed');
     await writeStartFailureSummary(error);
     if (failOn !== 'never') process.exitCode = ExitCode.failed;
   } finally {
@@ -79,17 +76,25 @@ export async function runAction(cancellation: Cancellation): Promise<void> {
   }
 }
 
-async function runSync(cancellation: Cancellation, configPath: string, failOn: FailOn): Promise<void> {
+async function runSync(
+  cancellation: Cancellation,
+  inputs: ActionInputs,
+  configPath: string,
+  failOn: FailOn,
+): Promise<void> {
   // Refused before anything is read or written.
-  const dryRun = booleanInput('dry-run');
-  refusePreviewThatResets(dryRun, booleanInput('reset-state'));
-  const maxRuntime = defaultMaxRuntime(core.getInput('max-runtime'), process.env);
-  const job = core.getInput('job');
-  const singleUser = core.getInput('user') || undefined;
+  const dryRun = inputs.flag('dry-run');
+  const reset = inputs.flag('reset-state');
+  refusePreviewThatResets(dryRun, reset);
+  const maxRuntime = defaultMaxRuntime(inputs.text('max-runtime'), process.env);
+  const job = inputs.text('job');
+  const singleUser = inputs.text('user') || undefined;
+  // Before any job starts, so a bad value stops the run while nothing is touched.
+  const progressIntervalMs = readVariable(process.env, 'ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS');
   const config = await loadConfig(configPath, process.env);
   maskApplicationPasswords(config);
   const selected = selectJobs(config, job ? [job] : undefined);
-  if (booleanInput('reset-state') && !cancellation.signal.aborted) {
+  if (reset && !cancellation.signal.aborted) {
     for (const resolved of selected) await resetState(resolved, process.env);
     core.info(
       `Checkpoints cleared for ${selected.map((resolved) => resolved.name).join(', ')}; a new cycle starts.`,
@@ -106,7 +111,7 @@ async function runSync(cancellation: Cancellation, configPath: string, failOn: F
       `Jobs without limits.maxRuntime stop at the next page after ${formatSeconds(maxRuntime)} (input max-runtime); the next run continues.`,
     );
   }
-  const log = jobLog(dryRun, Number(process.env.ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS ?? 5000));
+  const log = jobLog(dryRun, progressIntervalMs);
   const outcome = await runJobs({
     runId,
     defaultMaxRuntimeSeconds: maxRuntime,
@@ -123,8 +128,8 @@ async function runSync(cancellation: Cancellation, configPath: string, failOn: F
     jobs: selected,
     singleUser,
     dryRun,
-    approval: approvalFromInputs(),
-    outDir: core.getInput('out') || defaultOutDir(process.env, runId),
+    approval: approvalFromInputs(inputs),
+    outDir: inputs.text('out') || defaultOutDir(process.env, runId),
     env: process.env,
     logger: actionsLogger,
   }).finally(() => {
@@ -151,21 +156,17 @@ async function runSync(cancellation: Cancellation, configPath: string, failOn: F
   if (cancelled) core.warning(cancelled, { title: 'Run cancelled, checkpoint saved' });
 }
 
+/** Each job's application password variable, which only jobs.yaml names. */
 function maskApplicationPasswords(config: LoadedConfig): void {
-  for (const resolved of config.jobs) mask(process.env[resolved.wordpress.applicationPasswordEnv]);
+  for (const value of secretValues(process.env, config.jobs)) mask(value);
 }
 
 /** allow-deletes / allow-adoptions: 'true' approves the last held list, '40' pins its size, a run id the held run. */
-function approvalFromInputs(): ApprovalRequest | undefined {
+function approvalFromInputs(inputs: ActionInputs): ApprovalRequest | undefined {
   const request = {
-    deletes: parseApprovalPin(core.getInput('allow-deletes')),
-    adoptions: parseApprovalPin(core.getInput('allow-adoptions')),
-    by: process.env.GITHUB_ACTOR || 'unknown GitHub user',
+    deletes: parseApprovalPin(inputs.text('allow-deletes')),
+    adoptions: parseApprovalPin(inputs.text('allow-adoptions')),
+    by: readVariable(process.env, 'GITHUB_ACTOR') ?? 'unknown GitHub user',
   };
   return request.deletes || request.adoptions ? request : undefined;
-}
-
-/** The runner fills in action.yml defaults; local runs (@github/local-action) may not. */
-function booleanInput(name: string): boolean {
-  return core.getInput(name) === '' ? false : core.getBooleanInput(name);
 }

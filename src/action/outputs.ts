@@ -2,9 +2,15 @@
 // person (held), whether every job finished its cycle, and where the reports are.
 import * as core from '@actions/core';
 import type { JobRunSummary } from '../report/run-summary.ts';
+import type { ActionOutputName } from './action-metadata.ts';
 import type { Outcome } from './outcome.ts';
 
-const countOutputs = [
+/** Only the outputs action-metadata.ts declares: a workflow reads no other. */
+export function setOutput(name: ActionOutputName, value: string | number | boolean): void {
+  core.setOutput(name, value);
+}
+
+const countOutputs: readonly ActionOutputName[] = [
   'created',
   'adopted',
   'updated',
@@ -28,17 +34,17 @@ export function setRunOutputs(
 ): void {
   const total = (action: string) =>
     summaries.reduce((sum, summary) => sum + (summary.counts[action] ?? 0), 0);
-  for (const action of countOutputs) core.setOutput(action, total(action));
-  core.setOutput('held', heldDecisions(summaries));
-  core.setOutput('outcome', outcome);
+  for (const action of countOutputs) setOutput(action, total(action));
+  setOutput('held', heldDecisions(summaries));
+  setOutput('outcome', outcome);
   // A user: run did all it set out to; it neither moves nor finishes a cycle.
-  core.setOutput(
+  setOutput(
     'complete',
     summaries.length === jobCount &&
       summaries.every((summary) => summary.cycleComplete || summary.singleUser !== undefined),
   );
-  core.setOutput('results-path', reports.resultsPath);
-  core.setOutput('summary-path', reports.summaryPath);
+  setOutput('results-path', reports.resultsPath);
+  setOutput('summary-path', reports.summaryPath);
 }
 
 /** Removals held over safety.maxDeletes and adoptions held without proof, waiting for approval. */

@@ -5,6 +5,7 @@
 // in the step's state, and only while they still name that run.
 import * as core from '@actions/core';
 import { type ReleaseOutcome, releaseLockOfRun } from '../app/release-lock.ts';
+import { readApplicationPassword } from '../config/environment.ts';
 import { describeError } from '../errors.ts';
 import { locksReleased, savedRun } from './run-state.ts';
 
@@ -19,7 +20,10 @@ export async function runPost(): Promise<void> {
     return;
   }
   for (const place of run.locks) {
-    const password = place.backend === 'wordpress' ? process.env[place.applicationPasswordEnv] : undefined;
+    const password =
+      place.backend === 'wordpress'
+        ? readApplicationPassword(process.env, place.applicationPasswordEnv)
+        : undefined;
     if (password) core.setSecret(password);
     try {
       const outcome = await releaseLockOfRun(place, run, process.env);

@@ -9,6 +9,7 @@ import { inActionTerms } from './action-wording.ts';
 import { actionsLogger } from './actions-logger.ts';
 import { annotateStartFailure } from './annotations.ts';
 import type { FailOn } from './inputs.ts';
+import { setOutput } from './outputs.ts';
 import { writeSelfTestSummary } from './step-summary.ts';
 
 export async function runSelfTestStep(configPath: string, job: string, failOn: FailOn): Promise<void> {
@@ -32,7 +33,7 @@ export async function runSelfTestStep(configPath: string, job: string, failOn: F
       ? `Self-test passed: ${lines.length} checks.`
       : `Self-test failed: ${lines.filter((line) => !line.ok).length} of ${lines.length} checks.`,
   );
-  core.setOutput('outcome', passed ? 'ok' : 'failed');
+  setOutput('outcome', passed ? 'ok' : 'failed');
   await writeSelfTestSummary(lines, passed);
   if (!passed && failOn !== 'never') process.exitCode = ExitCode.failed;
 }

@@ -5,10 +5,16 @@
 import * as core from '@actions/core';
 import type { CheckLine } from '../check/self-test.ts';
 import { ConfigError, formatConfigIssue } from '../config/config-error.ts';
+import { readVariable } from '../config/environment.ts';
 import { ActionableError } from '../errors.ts';
 import { escapeMarkdown, table } from '../report/markdown.ts';
 import { type JobRunSummary, renderSummaryMarkdown, type SummaryLinks } from '../report/run-summary.ts';
 import { inActionTerms } from './action-wording.ts';
+
+/** Local runs (@github/local-action, a shell) may have no step summary file. */
+export function stepSummaryAvailable(): boolean {
+  return readVariable(process.env, 'GITHUB_STEP_SUMMARY') !== undefined;
+}
 
 /** GitHub refuses a step summary over 1 MiB. */
 const stepSummaryLimit = 1024 * 1024 - 4096;
@@ -19,7 +25,7 @@ export async function writeRunSummary(
   fullSummaryPath: string,
   notice: string | undefined,
 ): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  if (!stepSummaryAvailable()) return;
   const worded = summaries.map(inActionWords);
   const markdown = renderSummaryMarkdown(worded, links);
   // Over the limit: counts and progress only, and where the full summary is.
@@ -33,7 +39,7 @@ export async function writeRunSummary(
 
 /** Stopped before any job ran: the error first, then the hint, and that nothing was touched. */
 export async function writeStartFailureSummary(error: unknown): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  if (!stepSummaryAvailable()) return;
   const problems =
     error instanceof ConfigError
       ? error.issues.map((issue) => `- ${escapeMarkdown(formatConfigIssue(issue))}`)
@@ -56,7 +62,7 @@ export async function writeStartFailureSummary(error: unknown): Promise<void> {
 }
 
 export async function writeSelfTestSummary(lines: readonly CheckLine[], passed: boolean): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  if (!stepSummaryAvailable()) return;
   const rows = lines.map((line) => [
     line.ok ? 'pass' : '**FAIL**',
     escapeMarkdown(line.check),

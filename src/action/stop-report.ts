@@ -4,6 +4,8 @@
 import * as core from '@actions/core';
 import type { ProgressReporter, ProgressSnapshot } from '../log/progress.ts';
 import type { JobRunSummary } from '../report/run-summary.ts';
+import { setOutput } from './outputs.ts';
+import { stepSummaryAvailable } from './step-summary.ts';
 
 /** Remembers each job's last finished page, for a report written while a page is still in flight. */
 export class PageTracker implements ProgressReporter {
@@ -60,9 +62,9 @@ export async function reportForcedStop(
     ? 'nothing was written (preview)'
     : "the checkpoint of the last finished page is saved and the next run continues from there (the page in flight is read again); this action's post step releases the run's lock";
   const notice = `cancelled (${signal}): a page was still in flight when the grace period ended; ${parts}; ${next}.`;
-  core.setOutput('complete', false);
+  setOutput('complete', false);
   core.warning(notice, { title: 'Run cancelled mid-page, last checkpoint kept' });
-  if (process.env.GITHUB_STEP_SUMMARY) {
+  if (stepSummaryAvailable()) {
     await core.summary.addRaw(`## entra-wp-sync: cancelled\n\n${notice}\n`).write();
   }
 }

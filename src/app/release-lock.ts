@@ -2,10 +2,11 @@
 // after a cancel or a crash killed the run before it could let go. Only a lock that still
 // names that run is released; another run's lock is left alone, whatever its age.
 import { readFile, unlink } from 'node:fs/promises';
+import { readApplicationPassword } from '../config/environment.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
 import { FileStateStore } from '../state/file-store.ts';
-import type { LockOwner } from '../state/state-store.ts';
+import type { LockOwner } from '../state/lock-owner.ts';
 import { WordPressClient } from '../wordpress/rest-client.ts';
 
 /** Where a job's lock lives: all a later process needs to find it, no secret included. */
@@ -85,7 +86,7 @@ async function releaseSiteLock(
   run: LockRun,
   env: NodeJS.ProcessEnv,
 ): Promise<ReleaseOutcome> {
-  const password = env[place.applicationPasswordEnv];
+  const password = readApplicationPassword(env, place.applicationPasswordEnv);
   if (!password) {
     throw new ActionableError(
       `Job "${place.job}": ${place.applicationPasswordEnv} is not set, so the lock on ${place.url} cannot be released.`,

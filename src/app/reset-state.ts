@@ -1,30 +1,27 @@
 // Clears a job's checkpoint wherever it is kept (directory or WordPress site).
 import { randomUUID } from 'node:crypto';
+import type { Env } from '../config/env.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import { managingSinceOf, newCheckpoint } from '../state/checkpoint.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { WordPressStateStore } from '../state/wordpress-store.ts';
-import { WordPressClient } from '../wordpress/rest-client.ts';
-import { applicationPasswordOf } from './run-jobs.ts';
+import type { WordPressClient } from '../wordpress/rest-client.ts';
+import { stateStoreFor, wordpressClientFor } from './connections.ts';
 
 /** The job's state store and, for the WordPress backend, the client to close afterwards. */
 export async function openStateStore(
   job: ResolvedJob,
-  env: NodeJS.ProcessEnv,
+  env: Env,
 ): Promise<{ store: StateStore; where: string; close: () => Promise<void> }> {
-  if (job.state.backend === 'file') {
-    const store = new FileStateStore(job.state.directory);
-    return { store, where: store.checkpointPath(job.name), close: async () => undefined };
-  }
-  const client = new WordPressClient({
-    url: job.wordpress.url,
-    username: job.wordpress.username,
-    applicationPassword: applicationPasswordOf(job, env),
+  let client: WordPressClient | undefined;
+  const store = stateStoreFor(job, () => {
+    client = wordpressClientFor(job, env);
+    return client;
   });
-  await client.discoverRoutes('/entra-wp-sync/v1/info');
-  const store = new WordPressStateStore(client);
-  return { store, where: store.description, close: () => client.close() };
+  // The state routes are the companion plugin's: without it, say so before anything else.
+  await client?.discoverRoutes('/entra-wp-sync/v1/info');
+  const where = store instanceof FileStateStore ? store.checkpointPath(job.name) : store.description;
+  return { store, where, close: async () => client?.close() };
 }
 
 export async function resetState(job: ResolvedJob, env: NodeJS.ProcessEnv): Promise<void> {

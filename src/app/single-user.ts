@@ -1,11 +1,11 @@
 // On-demand provisioning (`sync-user`): one Entra user through the same map → match →
 // plan → apply path as a cycle, without touching the cycle's checkpoint or removals.
 import type { ResolvedJob } from '../config/resolve.ts';
-import type { CycleJob } from '../engine/cycle.ts';
 import { selectedAttributes } from '../engine/cycle-job.ts';
+import type { CycleJob } from '../engine/cycle-types.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
 import type { GraphApi } from '../graph/graph-api.ts';
-import { GraphRequestError } from '../graph/graph-api.ts';
+import { GraphRequestError } from '../graph/graph-failures.ts';
 import { loadGroupUserIds } from '../graph/groups.ts';
 import { odataString, usersRequestPath } from '../graph/users-query.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -53,8 +53,8 @@ export async function singleUserJob(
   });
   return {
     ...cycleJob,
-    // Not in the job's scope: an empty listing, so nothing is planned for them.
-    listings: inGroups ? [listing] : [`/users?$filter=${encodeURIComponent("id eq 'none'")}&$select=id`],
+    // Not in the job's scope: nothing to read, so nothing is planned for them.
+    listings: inGroups ? [listing] : [],
     delta: false,
     removal: { ...cycleJob.removal, mode: 'none' },
     maxRuntimeSeconds: undefined,

@@ -6,20 +6,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
-import { applicationPasswordOf } from '../app/run-jobs.ts';
+import { entraConnectionFor, stateStoreFor, wordpressClientFor } from '../app/connections.ts';
+import { readVariable, requireApplicationPassword } from '../config/environment.ts';
 import { loadConfig, selectJobs } from '../config/load.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import { selectedAttributes } from '../engine/cycle-job.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { graphScope } from '../graph/clouds.ts';
-import { GraphApi, translateGraphFailure } from '../graph/graph-api.ts';
-import { jobCredential } from '../graph/job-credential.ts';
+import { translateGraphFailure } from '../graph/graph-failures.ts';
 import { needsEventualConsistency, usersRequestPath } from '../graph/users-query.ts';
 import type { Logger } from '../log/logger.ts';
-import { WordPressStateStore } from '../state/wordpress-store.ts';
+import { verifySmtpTransport } from '../report/mail-sender.ts';
 import { fetchCompanionInfo } from '../wordpress/companion.ts';
-import { WordPressClient } from '../wordpress/rest-client.ts';
+import type { WordPressClient } from '../wordpress/rest-client.ts';
 import { fetchSiteAccount, missingCapabilities } from '../wordpress/site-account.ts';
 
 export interface CheckLine {
@@ -71,10 +70,12 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
   // The check under way, so a failure is reported on its own line.
   let step = 'Entra token';
   try {
-    const { credential, kind, endpoints } = jobCredential(job, env, logger);
+    const { credential, kind, endpoints, graph } = entraConnectionFor(job, env, logger, {
+      throttleRetries: 2,
+      networkRetries: 1,
+    });
     await credential.getToken(graphScope(endpoints));
     line('Entra token', true, `${kind} for app ${job.graph.clientId}`);
-    const graph = new GraphApi(credential, endpoints, { throttleRetries: 2, networkRetries: 1, logger });
     step = 'Graph permission User.Read.All';
     await graph.get('/users?$top=1&$select=id');
     line('Graph permission User.Read.All', true, 'users can be read');
@@ -101,16 +102,9 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
     line(step, false, failure(error));
   }
 
-  const client = new WordPressClient(
-    {
-      url: job.wordpress.url,
-      username: job.wordpress.username,
-      applicationPassword: env[job.wordpress.applicationPasswordEnv] ?? '',
-    },
-    { retries: 1, timeoutMs: 15_000 },
-  );
+  const client = wordpressClientFor(job, env, { retries: 1, timeoutMs: 15_000, passwordMayBeMissing: true });
   try {
-    applicationPasswordOf(job, env);
+    requireApplicationPassword(env, job);
     const account = await fetchSiteAccount(client);
     line('WordPress reachable', true, client.siteUrl);
     line('application password', true, `signed in as ${account.username}`);
@@ -147,7 +141,7 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
   }
 
   if (job.notify.email && job.notify.email.on !== 'never' && job.notify.email.via === 'smtp') {
-    const smtpUrl = env.SMTP_URL;
+    const smtpUrl = readVariable(env, 'SMTP_URL');
     if (!smtpUrl)
       line(
         'mail transport',
@@ -155,18 +149,12 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
         'SMTP_URL is not set: put the SMTP URL (smtp(s)://user:pass@host:port) in the environment',
       );
     else {
-      await nodemailer
-        .createTransport(smtpUrl)
-        .verify()
-        .then(
-          () => line('mail transport', true, 'SMTP server accepted the connection'),
-          (error: unknown) =>
-            line(
-              'mail transport',
-              false,
-              `SMTP: ${(error as Error).message.replaceAll(smtpUrl, '<SMTP_URL>')}`,
-            ),
-        );
+      const verified = await verifySmtpTransport(smtpUrl);
+      line(
+        'mail transport',
+        verified.sent,
+        verified.sent ? 'SMTP server accepted the connection' : `SMTP: ${verified.reason}`,
+      );
     }
   }
   return lines;
@@ -181,7 +169,7 @@ async function checkState(job: ResolvedJob, client: WordPressClient): Promise<Ch
       await rm(probe);
       return [{ check: 'state backend writable', ok: true, detail: job.state.directory }];
     }
-    const store = new WordPressStateStore(client);
+    const store = stateStoreFor(job, () => client);
     await store.load(job.name);
     const lock = await store.lock(`${job.name}-check`.slice(0, 63), {
       runId: randomUUID(),

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { ExitCode } from '../errors.ts';
+import { keepYoungGenerationSmall } from '../runtime/heap.ts';
 import { runCli } from './main.ts';
+
+// A sync allocates fast and lives in small containers: see src/runtime/heap.ts.
+keepYoungGenerationSmall();
 
 // SIGINT/SIGTERM stop new work at the next safe point; the checkpoint is saved and the
 // exit code says which signal it was (130/143), as shells and schedulers expect.

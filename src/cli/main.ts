@@ -1,7 +1,8 @@
 // The container / terminal entry: parses the command line and returns an exit code
 // (never calls process.exit, so tests can run it in-process).
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
+import type { Env } from '../config/env.ts';
+import { readVariable } from '../config/environment.ts';
 import { renderJobsJsonSchema } from '../config/json-schema.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
 import { type ApprovalRequest, parseApprovalPin } from '../rules/approvals.ts';
@@ -10,6 +11,7 @@ import { checkCommand } from './commands/check.ts';
 import { runCommand } from './commands/run.ts';
 import { stateCommand } from './commands/state.ts';
 import { createConsoleLogger } from './console-logger.ts';
+import { parseCommandLine, renderUsage } from './options.ts';
 import { createProgress } from './progress.ts';
 
 export interface CliIo {
@@ -22,35 +24,7 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-const usage = `Usage: ${productName} <command> [options]
-
-Commands:
-  run                 sync every job (or --job NAME); --dry-run plans without writing
-  check               self-test of config, Entra, Graph and WordPress
-  sync-user <id|upn>  sync one user now
-  schema              print the JSON Schema of jobs.yaml
-  state show|reset    inspect or clear a job's checkpoint
-  state unlock --job NAME
-                      free the job's lock, left by a run that is gone
-
-Options:
-  -c, --config FILE   jobs.yaml (default ./jobs.yaml)
-  --job NAME          only this job
-  --out DIR           write the run's reports into DIR
-  --dry-run           plan and report, write nothing
-  --allow-deletes [N|RUN_ID]
-                      approve the removals the last held run listed (exactly
-                      those; N or RUN_ID pins the list's size or the held run)
-  --allow-adoptions [N|RUN_ID]
-                      link the existing accounts the last held run listed
-  --quiet             only warnings and errors
-  --log-format FMT    text (default) or json
-  -h, --help          this help
-  -v, --version       the version
-
-Exit codes: 0 done, or skipped because another run holds the job; 1 failed;
-2 bad usage or config; 3 some users failed; 4 deletions held back by the safety
-threshold; 130/143 interrupted.`;
+const usage = renderUsage();
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
@@ -70,7 +44,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${usage}\n`);
     return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
   }
-  const logFormat = values['log-format'] ?? 'text';
+  const logFormat = values['log-format'];
   if (logFormat !== 'text' && logFormat !== 'json') {
     io.stderr(`--log-format must be text or json (got "${logFormat}").\n`);
     return ExitCode.usage;
@@ -80,23 +54,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     minimumLevel: values.quiet ? 'warn' : 'info',
     write: (line) => io.stderr(`${line}\n`),
   });
-  const progress = createProgress({
-    quiet: values.quiet ?? false,
-    format: logFormat,
-    interactive: io.interactiveStream !== undefined && !io.env.CI,
-    intervalMs: Number(io.env.ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS ?? 5000),
-    write: (line) => io.stderr(`${line}\n`),
-    stream: io.interactiveStream ?? process.stderr,
-  });
+  // Made when a command reports progress: a bad interval variable fails only those.
+  const progress = () =>
+    createProgress({
+      quiet: values.quiet,
+      format: logFormat,
+      interactive: io.interactiveStream !== undefined && !readVariable(io.env, 'CI'),
+      intervalMs: readVariable(io.env, 'ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS'),
+      write: (line) => io.stderr(`${line}\n`),
+      stream: io.interactiveStream ?? process.stderr,
+    });
   try {
     switch (command) {
       case 'run':
         return await runCommand({
-          configPath: values.config ?? 'jobs.yaml',
+          configPath: values.config,
           job: values.job,
-          dryRun: values['dry-run'] ?? false,
+          dryRun: values['dry-run'],
           approval: approvalFrom(values['allow-deletes'], values['allow-adoptions'], io.env),
-          progress,
+          progress: progress(),
           outDir: values.out,
           env: io.env,
           logger,
@@ -110,11 +86,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           return ExitCode.usage;
         }
         return await runCommand({
-          configPath: values.config ?? 'jobs.yaml',
+          configPath: values.config,
           job: values.job,
-          dryRun: values['dry-run'] ?? false,
+          dryRun: values['dry-run'],
           approval: approvalFrom(undefined, values['allow-adoptions'], io.env),
-          progress,
+          progress: progress(),
           singleUser: user,
           outDir: values.out,
           env: io.env,
@@ -125,7 +101,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'check':
         return await checkCommand({
-          configPath: values.config ?? 'jobs.yaml',
+          configPath: values.config,
           job: values.job,
           env: io.env,
           stdout: io.stdout,
@@ -136,7 +112,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'state':
         return await stateCommand({
           action: positionals[1],
-          configPath: values.config ?? 'jobs.yaml',
+          configPath: values.config,
           job: values.job,
           env: io.env,
           stdout: io.stdout,
@@ -151,41 +127,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-const approvalFlags = new Set(['--allow-deletes', '--allow-adoptions']);
-
-/**
- * The approval flags take an optional value (a count or a held run's id): a bare flag is
- * spelled out as "held" here, since parseArgs knows only flags with or without a value.
- */
-function withApprovalValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    out.push(arg);
-    if (!approvalFlags.has(arg)) continue;
-    const next = argv[index + 1];
-    if (next !== undefined && (/^\d+$/.test(next) || /^\d{8}T\d{6}/.test(next))) {
-      out.push(next);
-      index++;
-    } else out.push('held');
-  }
-  return out;
-}
-
 /** Who approves from a terminal or a cron host: the OS user (GITHUB_ACTOR inside Actions). */
-function approverName(env: NodeJS.ProcessEnv): string {
-  if (env.GITHUB_ACTOR) return env.GITHUB_ACTOR;
+function approverName(env: Env): string {
+  const actor = readVariable(env, 'GITHUB_ACTOR');
+  if (actor) return actor;
   try {
     return userInfo().username;
   } catch {
-    return env.USER ?? 'unknown user';
+    return readVariable(env, 'USER') ?? 'unknown user';
   }
 }
 
 function approvalFrom(
   deletes: string | undefined,
   adoptions: string | undefined,
-  env: NodeJS.ProcessEnv,
+  env: Env,
 ): ApprovalRequest | undefined {
   const request = {
     deletes: parseApprovalPin(deletes),
@@ -193,24 +149,4 @@ function approvalFrom(
     by: approverName(env),
   };
   return request.deletes || request.adoptions ? request : undefined;
-}
-
-function parseCommandLine(argv: string[]) {
-  return parseArgs({
-    args: withApprovalValues(argv),
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      job: { type: 'string' },
-      out: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'allow-deletes': { type: 'string' },
-      'allow-adoptions': { type: 'string' },
-      quiet: { type: 'boolean' },
-      'log-format': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
 }

@@ -1,18 +1,14 @@
 // The one definition of jobs.yaml: TypeScript types (z.infer), validation and the JSON Schema
 // (src/config/json-schema.ts) all come from here. Every field carries a description for the schema
 // and the docs. Objects are strict: an unknown key is an error, not something silently ignored.
+// The larger sections of a job are defined beside it: connection-schema.ts, map-schema.ts,
+// roles-schema.ts and scope-schema.ts (source, actions, deleteScope, safety).
 import { z } from 'zod';
-import {
-  domainText,
-  graphFields,
-  graphOverride,
-  stateSettings,
-  wordpressOverride,
-} from './connection-schema.ts';
+import { graphFields, graphOverride, stateSettings, wordpressOverride } from './connection-schema.ts';
 import { mapSettings } from './map-schema.ts';
 import { rolesSettings } from './roles-schema.ts';
+import { actionsSettings, deleteScopeSettings, safetySettings, sourceSettings } from './scope-schema.ts';
 
-const domainName = new RegExp(`^@?${domainText}$`);
 export const jobNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const matchRules = ['objectId', 'email', 'username', 'shortLogin'] as const;
 
@@ -43,63 +39,7 @@ export const jobSchema = z
     wordpress: wordpressOverride
       .optional()
       .describe('Overrides of the top-level wordpress settings for this job.'),
-    source: z
-      .strictObject({
-        users: z
-          .strictObject({
-            filter: z.string().min(1).optional().describe('OData $filter, e.g. "accountEnabled eq true".'),
-            search: z.string().min(1).optional().describe('$search expression, e.g. \'"department:Sales"\'.'),
-          })
-          .optional()
-          .describe('Sync users from /users; {} means all users.'),
-        groups: z
-          .array(z.string().min(1))
-          .min(1)
-          .optional()
-          .describe('Sync the transitive members of these groups (object IDs or display names).'),
-        delta: z
-          .boolean()
-          .default(false)
-          .describe(
-            'Use Graph delta queries: the first cycle reads everyone, later runs only the changes (source.users without filter or search). Default: false.',
-          ),
-        count: z
-          .boolean()
-          .default(true)
-          .describe(
-            'Ask Graph for @odata.count (an advanced query); set false for Azure AD B2C. Default: true.',
-          ),
-      })
-      .superRefine((source, ctx) => {
-        if ((source.users === undefined) === (source.groups === undefined)) {
-          ctx.addIssue({ code: 'custom', message: 'needs exactly one of users: or groups:' });
-        }
-        if (source.delta && source.users?.search) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['users', 'search'],
-            message:
-              'Graph delta queries do not support $search; remove source.users.search or set source.delta: false',
-          });
-        }
-        if (source.delta && source.users?.filter) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['users', 'filter'],
-            message:
-              'Graph user delta can only filter by id; remove source.users.filter (guests and disabled accounts are skipped by the job anyway) or set source.delta: false',
-          });
-        }
-        if (source.delta && source.groups) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['delta'],
-            message:
-              'Graph user delta cannot be scoped to groups; use source.users with delta, or set source.delta: false for group sources',
-          });
-        }
-      })
-      .describe('Which Entra users this job syncs: exactly one of users or groups.'),
+    source: sourceSettings,
     match: z
       .array(z.enum(matchRules))
       .min(1)
@@ -108,51 +48,8 @@ export const jobSchema = z
       .describe(
         'How an Entra user finds its WordPress user, tried in order. Default: [objectId, email, username].',
       ),
-    actions: z
-      .strictObject({
-        create: z.boolean().default(true).describe('Create missing WordPress users. Default: true.'),
-        update: z.boolean().default(true).describe('Update users whose mapped fields differ. Default: true.'),
-        delete: z
-          .enum(['none', 'soft', 'hard'])
-          .default('none')
-          .describe(
-            'Users gone from the source: none keeps them, soft disables them, hard deletes them. Default: none.',
-          ),
-        reassignPostsTo: z
-          .union([z.string().min(1), z.int().positive()])
-          .optional()
-          .describe(
-            'Login or user ID that receives the content of deleted users; required with delete: hard.',
-          ),
-      })
-      .superRefine((actions, ctx) => {
-        if (actions.delete === 'hard' && actions.reassignPostsTo === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['reassignPostsTo'],
-            message:
-              "is required when delete is hard: name the login or user ID that receives deleted users' posts",
-          });
-        }
-      })
-      .prefault({})
-      .describe('What the job may do.'),
-    deleteScope: z
-      .union([
-        z.literal('managed'),
-        z
-          .strictObject({
-            domains: z
-              .array(z.string().regex(domainName, { error: 'must be a domain like contoso.com' }))
-              .min(1)
-              .describe('Email domains whose WordPress users this job may disable or delete.'),
-          })
-          .describe('Users with an email in these domains, marked or not.'),
-      ])
-      .default('managed')
-      .describe(
-        'Which WordPress users deletions may touch: managed (marked by this job) or users in domains.',
-      ),
+    actions: actionsSettings,
+    deleteScope: deleteScopeSettings,
     guests: z
       .enum(['ignore', 'include'])
       .default('ignore')
@@ -227,22 +124,7 @@ export const jobSchema = z
       })
       .prefault({})
       .describe('Notifications.'),
-    safety: z
-      .strictObject({
-        maxDeletes: z
-          .union([
-            z.int().nonnegative(),
-            z
-              .string()
-              .regex(/^(?:100|\d{1,2})(?:\.\d+)?%$/, { error: 'must be a count or a percentage like "5%"' }),
-          ])
-          .default('5%')
-          .describe(
-            'Most users one run may disable or delete: a count, or a percentage of managed users. Default: "5%".',
-          ),
-      })
-      .prefault({})
-      .describe('Limits that hold back mass deletions until a person approves them.'),
+    safety: safetySettings,
     limits: z
       .strictObject({
         pageSize: z.int().min(1).max(999).default(999).describe('Users per Graph page, 1–999. Default: 999.'),

@@ -5,7 +5,7 @@ import type { ResolvedJob } from '../config/resolve.ts';
 import { transitiveUsersPath } from '../graph/groups.ts';
 import { needsEventualConsistency, usersDeltaPath, usersRequestPath } from '../graph/users-query.ts';
 import { mapEntraUser, type RoleRule, type UserMappingSettings } from '../rules/map-user.ts';
-import type { CycleJob } from './cycle.ts';
+import type { CycleJob } from './cycle-types.ts';
 
 /** Attributes every job reads, whatever its map says: identity, scope and guest status. */
 const alwaysSelected = ['id', 'userPrincipalName', 'accountEnabled', 'userType', 'mail'];

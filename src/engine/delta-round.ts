@@ -5,13 +5,15 @@
 
 import { readCollectionPages } from '../graph/paging.ts';
 import { deltaIdFilterLimit } from '../graph/users-query.ts';
-import type { JobRunSummary } from '../report/run-summary.ts';
-import { countManaged, planRemovals, removalSummary } from '../rules/removals.ts';
+import { type EntraUser, isUserItem } from '../model/entra-user.ts';
+import type { RemovalOutcome } from '../rules/removals.ts';
+import { countManaged } from '../rules/removals.ts';
 import { WordPressUserIndex } from '../rules/user-index.ts';
 import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
-import { applyRemovals } from './apply-removals.ts';
-import type { CycleRun, EntraUser, ListingOutcome } from './cycle.ts';
-import { isUserItem, mapPage, matchKeys, syncPage } from './page-sync.ts';
+import type { CycleRun, ListingOutcome } from './cycle-types.ts';
+import { readRemainingPages } from './page-driver.ts';
+import { mapPage, matchKeys, syncPage } from './page-sync.ts';
+import { removalsDue, removeUnseen } from './removal-step.ts';
 
 export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
   const { job, context, checkpoint } = run;
@@ -42,18 +44,7 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
     }
     for (const user of mapped.desired) gone.delete(user.objectId.toLowerCase());
     if (mapped.desired.length > 0) await lookUp(matchKeys(mapped.desired, job.plan.match));
-    const outcome = await syncPage(
-      mapped,
-      job,
-      context,
-      index,
-      run.claims,
-      run.managingSince,
-      run.approvals.adoptions,
-    );
-    run.record(outcome.applied);
-    if (outcome.avatarsUploaded > 0) run.counts.avatars = (run.counts.avatars ?? 0) + outcome.avatarsUploaded;
-    for (const change of outcome.applied)
+    for (const change of await syncPage(run, mapped, index))
       if (change.action === 'failed') recheckNext.add(change.subject.objectId);
     for (const user of present) seen.add(user.id);
     checkpoint.counters.read = (checkpoint.counters.read ?? 0) + present.length + removed.length;
@@ -83,48 +74,23 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
     }
   }
 
-  let stopReason: string | undefined;
   const link = checkpoint.nextLink ?? checkpoint.deltaLink;
-  if (!checkpoint.listingDone && link) {
-    for await (const page of readCollectionPages<EntraUser>(context.graph, link, {
-      eventualConsistency: false,
-      startPageNumber: checkpoint.pagesDone + 1,
-    })) {
-      await syncItems(page.items);
-      checkpoint.pagesDone = page.pageNumber;
-      checkpoint.nextLink = page.nextLink;
-      if (page.nextLink === undefined) {
-        checkpoint.listingDone = true;
-        checkpoint.nextDeltaLink = page.deltaLink;
-      }
-      keepProgress();
-      await run.pageDone(page.pageNumber);
-      if (checkpoint.listingDone) break;
-      stopReason = run.stopReason(page.pageNumber);
-      if (stopReason) break;
-    }
-  }
+  const source = { listings: link ? [link] : [], eventualConsistency: false, kind: 'delta' as const };
+  const stopReason = await readRemainingPages(run, source, async (page) => {
+    await syncItems(page.items);
+    keepProgress();
+  });
 
-  let removals: JobRunSummary['removals'];
-  if (checkpoint.listingDone && job.removal.mode !== 'none') {
+  let removals: RemovalOutcome | undefined;
+  if (removalsDue(run)) {
     const ids = [...gone];
     await lookUp({ objectIds: ids });
-    const candidates = ids.flatMap((id) => index.byObjectId(id));
-    const plan = planRemovals(
-      candidates,
-      new Set(),
-      job.removal,
-      managed ?? countManaged(index.users(), job.removal.jobName),
-      // A round reads only changes, so few users read says nothing about the query.
-      { approved: run.approvals.removals },
-    );
-    run.record(
-      await applyRemovals(plan.changes, context.writes, index, {
-        concurrency: job.writeConcurrency ?? job.concurrency,
-        dryRun: context.dryRun,
-      }),
-    );
-    removals = removalSummary(plan);
+    removals = await removeUnseen(run, {
+      users: ids.flatMap((id) => index.byObjectId(id)),
+      seen: new Set(),
+      managed: managed ?? countManaged(index.users(), job.removal.jobName),
+      index,
+    });
   }
   return { stopReason, removals };
 }

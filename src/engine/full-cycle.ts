@@ -2,13 +2,14 @@
 // rules for everyone the cycle did not see. With the companion plugin each
 // page looks up only the WordPress users it names and removals scan the site page by
 // page, so memory stays flat on 100,000 users; without it the whole index is loaded.
-import { ExpiredDeltaLinkError, ExpiredPageTokenError, readCollectionPages } from '../graph/paging.ts';
-import type { JobRunSummary } from '../report/run-summary.ts';
-import { countManaged, inRemovalScope, planRemovals, removalSummary } from '../rules/removals.ts';
+import { isUserItem } from '../model/entra-user.ts';
+import type { RemovalOutcome } from '../rules/removals.ts';
+import { countManaged, inRemovalScope } from '../rules/removals.ts';
 import { objectIdOf, WordPressUserIndex } from '../rules/user-index.ts';
-import { applyRemovals } from './apply-removals.ts';
-import type { CycleRun, EntraUser, ListingOutcome } from './cycle.ts';
-import { isUserItem, mapPage, matchKeys, syncPage } from './page-sync.ts';
+import type { CycleRun, ListingOutcome } from './cycle-types.ts';
+import { readRemainingPages } from './page-driver.ts';
+import { mapPage, matchKeys, syncPage } from './page-sync.ts';
+import { removalsDue, removeUnseen } from './removal-step.ts';
 
 /**
  * Up to this many WordPress users the whole index is loaded (about 40 MB); above it each
@@ -16,9 +17,6 @@ import { isUserItem, mapPage, matchKeys, syncPage } from './page-sync.ts';
  * within a small container.
  */
 export const defaultFullIndexLimit = 20_000;
-
-/** At most this many restarts of a listing whose page token expired, per run. */
-const maxListingRestarts = 2;
 
 export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
   const { job, context, checkpoint } = run;
@@ -41,71 +39,31 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
     seen.add(id);
     checkpoint.seen.push(id);
   };
-  let stopReason: string | undefined;
-  let restarts = 0;
-  let listingIndex = checkpoint.listingIndex ?? 0;
-  let link = checkpoint.nextLink ?? job.listings[listingIndex]!;
-  listing: while (!checkpoint.listingDone) {
-    try {
-      for await (const page of readCollectionPages<EntraUser>(context.graph, link, {
-        eventualConsistency: job.eventualConsistency,
-        startPageNumber: checkpoint.pagesDone + 1,
-      })) {
-        if (page.count !== undefined && listingIndex === 0) checkpoint.totalCount = page.count;
-        // Group listings hold nested groups too; a user in two source groups, or read
-        // again after a restarted listing, is planned once per cycle.
-        const fresh = page.items.filter((item) => isUserItem(item) && !seen.has(item.id));
-        const mapped = mapPage(fresh, job);
-        let index = fullIndex;
-        if (!index) {
-          index = new WordPressUserIndex();
-          if (find && mapped.desired.length > 0) {
-            for (const user of (await find(matchKeys(mapped.desired, job.plan.match))).users) index.put(user);
-          }
-        }
-        const outcome = await syncPage(
-          mapped,
-          job,
-          context,
-          index,
-          run.claims,
-          run.managingSince,
-          run.approvals.adoptions,
-        );
-        run.record(outcome.applied);
-        if (outcome.avatarsUploaded > 0)
-          run.counts.avatars = (run.counts.avatars ?? 0) + outcome.avatarsUploaded;
-        for (const user of outcome.desired) markSeen(user.objectId);
-        for (const user of outcome.unmapped) if (user.outcome === 'error') markSeen(user.objectId);
-        checkpoint.counters.read = (checkpoint.counters.read ?? 0) + fresh.length;
-        checkpoint.pagesDone = page.pageNumber;
-        checkpoint.nextLink = page.nextLink;
-        if (page.nextLink === undefined) {
-          if (listingIndex + 1 < job.listings.length) listingIndex++;
-          else {
-            checkpoint.listingDone = true;
-            checkpoint.nextDeltaLink = page.deltaLink;
-          }
-        }
-        checkpoint.listingIndex = listingIndex;
-        await run.pageDone(page.pageNumber);
-        if (checkpoint.listingDone) break listing;
-        stopReason = run.stopReason(page.pageNumber);
-        if (stopReason) break listing;
-        if (page.nextLink === undefined) break;
+  const source = {
+    listings: job.listings,
+    eventualConsistency: job.eventualConsistency,
+    kind: 'full' as const,
+  };
+  const stopReason = await readRemainingPages(run, source, async (page, listingIndex) => {
+    if (page.count !== undefined && listingIndex === 0) checkpoint.totalCount = page.count;
+    // Group listings hold nested groups too; a user in two source groups, or read
+    // again after a restarted listing, is planned once per cycle.
+    const fresh = page.items.filter((item) => isUserItem(item) && !seen.has(item.id));
+    const mapped = mapPage(fresh, job);
+    let index = fullIndex;
+    if (!index) {
+      index = new WordPressUserIndex();
+      if (find && mapped.desired.length > 0) {
+        for (const user of (await find(matchKeys(mapped.desired, job.plan.match))).users) index.put(user);
       }
-      link = job.listings[listingIndex]!;
-    } catch (error) {
-      // The initial delta round pages with skiptokens that expire like any listing's.
-      const expired = error instanceof ExpiredPageTokenError || error instanceof ExpiredDeltaLinkError;
-      if (!expired || restarts >= maxListingRestarts) throw error;
-      restarts++;
-      context.logger.warn(`${job.name}: ${error.message}`, { job: job.name, event: 'listing-restart' });
-      link = job.listings[listingIndex]!;
     }
-  }
-  let removals: JobRunSummary['removals'];
-  if (checkpoint.listingDone && job.removal.mode !== 'none') {
+    await syncPage(run, mapped, index);
+    for (const user of mapped.desired) markSeen(user.objectId);
+    for (const user of mapped.unmapped) if (user.outcome === 'error') markSeen(user.objectId);
+    checkpoint.counters.read = (checkpoint.counters.read ?? 0) + fresh.length;
+  });
+  let removals: RemovalOutcome | undefined;
+  if (removalsDue(run)) {
     const seenIds = new Set([...seen].map((id) => id.toLowerCase()));
     const index = fullIndex ?? new WordPressUserIndex();
     let managed = 0;
@@ -118,17 +76,13 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
         }
       });
     }
-    const plan = planRemovals(index.users(), seenIds, job.removal, fullIndex ? undefined : managed, {
-      approved: run.approvals.removals,
+    removals = await removeUnseen(run, {
+      users: index.users(),
+      seen: seenIds,
+      managed: fullIndex ? undefined : managed,
+      index,
       seenCount: seenIds.size,
     });
-    run.record(
-      await applyRemovals(plan.changes, context.writes, index, {
-        concurrency: job.writeConcurrency ?? job.concurrency,
-        dryRun: context.dryRun,
-      }),
-    );
-    removals = removalSummary(plan);
   }
   return { stopReason, removals };
 }

@@ -1,22 +1,18 @@
 // One page of Entra users through map → match → plan → apply (and avatars): the step
-// full cycles and delta rounds share.
-
-import type { ApprovedAdoptions } from '../rules/adoption.ts';
+// full cycles and delta rounds share. The page's rows are recorded on the run.
+import type { EntraUser } from '../model/entra-user.ts';
 import type { DesiredUser, UnmappedUser } from '../rules/desired-user.ts';
 import type { MatchRule } from '../rules/match-user.ts';
-import { type CycleClaims, planChanges } from '../rules/plan.ts';
+import { planPage } from '../rules/plan.ts';
 import type { WordPressUserIndex } from '../rules/user-index.ts';
 import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
-import type { AppliedChange } from './apply.ts';
-import { applyChanges, reportOnly } from './apply.ts';
+import { type AppliedChange, applyChanges, reportOnly } from './apply.ts';
 import { syncAvatars } from './avatars.ts';
-import type { CycleContext, CycleJob, EntraUser } from './cycle.ts';
+import type { CycleJob, CycleRun } from './cycle-types.ts';
 
-export interface PageOutcome {
+export interface MappedPage {
   desired: DesiredUser[];
   unmapped: UnmappedUser[];
-  applied: AppliedChange[];
-  avatarsUploaded: number;
 }
 
 /**
@@ -39,10 +35,7 @@ export function matchKeys(users: readonly DesiredUser[], rules: readonly MatchRu
   };
 }
 
-export function mapPage(
-  users: readonly EntraUser[],
-  job: CycleJob,
-): { desired: DesiredUser[]; unmapped: UnmappedUser[] } {
+export function mapPage(users: readonly EntraUser[], job: CycleJob): MappedPage {
   const mapped = users.map((user) => job.mapUser(user));
   return {
     desired: mapped.filter((user): user is DesiredUser => 'login' in user),
@@ -50,34 +43,32 @@ export function mapPage(
   };
 }
 
+/** Plans and applies one page against the index, records its rows, and returns what was applied. */
 export async function syncPage(
-  mapped: { desired: DesiredUser[]; unmapped: UnmappedUser[] },
-  job: CycleJob,
-  context: CycleContext,
+  run: CycleRun,
+  mapped: MappedPage,
   index: WordPressUserIndex,
-  claims: CycleClaims,
-  managingSince: Date | undefined,
-  approvedAdoptions?: ApprovedAdoptions | undefined,
-): Promise<PageOutcome> {
-  const { desired, unmapped } = mapped;
-  const changes = planChanges({
-    desired,
-    unmapped,
+): Promise<AppliedChange[]> {
+  const { job, context } = run;
+  const plan = planPage({
+    desired: mapped.desired,
+    unmapped: mapped.unmapped,
     index,
     settings: job.plan,
-    claims,
-    managingSince,
-    approvedAdoptions,
+    claims: run.claims,
+    managingSince: run.managingSince,
+    approvedAdoptions: run.approvals.adoptions,
   });
+  run.claims.add(plan.claimed);
   const applied = context.dryRun
-    ? changes.map(reportOnly)
-    : await applyChanges(changes, context.writes, index, {
+    ? plan.changes.map(reportOnly)
+    : await applyChanges(plan.changes, context.writes, index, {
         concurrency: job.writeConcurrency ?? job.concurrency,
       });
-  let avatarsUploaded = 0;
+  run.record(applied);
   if (job.avatarSize && context.wordpress && !context.dryRun) {
     const avatars = await syncAvatars(
-      desired.flatMap((person) => {
+      mapped.desired.flatMap((person) => {
         const user = index.byObjectId(person.objectId)[0];
         return user ? [{ objectId: person.objectId, user }] : [];
       }),
@@ -89,12 +80,7 @@ export async function syncPage(
         concurrency: job.concurrency,
       },
     );
-    avatarsUploaded = avatars.uploaded;
+    if (avatars.uploaded > 0) run.counts.avatars = (run.counts.avatars ?? 0) + avatars.uploaded;
   }
-  return { desired, unmapped, applied, avatarsUploaded };
-}
-
-export function isUserItem(item: EntraUser): boolean {
-  const type = item['@odata.type'];
-  return type === undefined || type === '#microsoft.graph.user';
+  return applied;
 }

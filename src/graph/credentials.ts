@@ -6,19 +6,13 @@ import {
   type TokenCredential,
   WorkloadIdentityCredential,
 } from '@azure/identity';
+import type { Env } from '../config/env.ts';
+import { readVariable } from '../config/environment.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CloudEndpoints } from './clouds.ts';
 import { GitHubOidcCredential } from './github-credential.ts';
-import { type GitHubOidcEnvironment, gitHubOidcAvailable } from './github-oidc.ts';
-
-export interface CredentialEnvironment extends GitHubOidcEnvironment {
-  AZURE_CLIENT_SECRET?: string | undefined;
-  AZURE_CLIENT_CERTIFICATE_PATH?: string | undefined;
-  AZURE_CLIENT_CERTIFICATE_PASSWORD?: string | undefined;
-  AZURE_FEDERATED_TOKEN_FILE?: string | undefined;
-  GITHUB_ACTIONS?: string | undefined;
-}
+import { gitHubOidcAvailable } from './github-oidc.ts';
 
 export type CredentialKind = 'client-secret' | 'client-certificate' | 'federated-token-file' | 'github-oidc';
 
@@ -36,51 +30,49 @@ export interface CredentialTarget {
 }
 
 /** `logger` gets what the credential does at debug level (the GitHub token's subject and expiry). */
-export function selectCredential(
-  target: CredentialTarget,
-  env: CredentialEnvironment,
-  logger?: Logger,
-): SelectedCredential {
+export function selectCredential(target: CredentialTarget, env: Env, logger?: Logger): SelectedCredential {
   const options = {
     authorityHost: target.endpoints.authorityHost,
     // Instance discovery would call login.microsoftonline.com for any other host.
     disableInstanceDiscovery: target.customAuthority,
   };
   const { tenantId, clientId } = target;
-  if (env.AZURE_CLIENT_SECRET) {
+  const clientSecret = readVariable(env, 'AZURE_CLIENT_SECRET');
+  if (clientSecret) {
     return {
       kind: 'client-secret',
-      credential: new ClientSecretCredential(tenantId, clientId, env.AZURE_CLIENT_SECRET, options),
+      credential: new ClientSecretCredential(tenantId, clientId, clientSecret, options),
     };
   }
-  if (env.AZURE_CLIENT_CERTIFICATE_PATH) {
+  const certificatePath = readVariable(env, 'AZURE_CLIENT_CERTIFICATE_PATH');
+  if (certificatePath) {
+    const certificatePassword = readVariable(env, 'AZURE_CLIENT_CERTIFICATE_PASSWORD');
     return {
       kind: 'client-certificate',
       credential: new ClientCertificateCredential(
         tenantId,
         clientId,
         {
-          certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH,
-          ...(env.AZURE_CLIENT_CERTIFICATE_PASSWORD
-            ? { certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD }
-            : {}),
+          certificatePath,
+          ...(certificatePassword ? { certificatePassword } : {}),
         },
         options,
       ),
     };
   }
-  if (env.AZURE_FEDERATED_TOKEN_FILE) {
+  const tokenFilePath = readVariable(env, 'AZURE_FEDERATED_TOKEN_FILE');
+  if (tokenFilePath) {
     return {
       kind: 'federated-token-file',
       credential: new WorkloadIdentityCredential({
         ...options,
         tenantId,
         clientId,
-        tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE,
+        tokenFilePath,
       }),
     };
   }
-  if (gitHubOidcAvailable(env) || env.GITHUB_ACTIONS === 'true') {
+  if (gitHubOidcAvailable(env) || readVariable(env, 'GITHUB_ACTIONS')) {
     return {
       kind: 'github-oidc',
       credential: new GitHubOidcCredential(

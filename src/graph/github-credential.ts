@@ -9,12 +9,12 @@ import {
   type TokenCredential,
   type TokenCredentialOptions,
 } from '@azure/identity';
+import type { Env } from '../config/env.ts';
 import type { Logger } from '../log/logger.ts';
 import { EntraSignInError } from './entra-errors.ts';
 import {
   type GitHubAssertion,
   type GitHubAssertions,
-  type GitHubOidcEnvironment,
   type GitHubTokenClaims,
   gitHubAssertions,
 } from './github-oidc.ts';
@@ -40,7 +40,7 @@ export class GitHubOidcCredential implements TokenCredential {
 
   constructor(
     target: GitHubCredentialTarget,
-    env: GitHubOidcEnvironment,
+    env: Env,
     options: TokenCredentialOptions & { disableInstanceDiscovery?: boolean },
     logger?: Logger,
     assertions: GitHubAssertions = gitHubAssertions,

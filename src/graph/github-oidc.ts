@@ -3,14 +3,11 @@
 // to mask, so one token is reused for every Entra token request until shortly before it
 // expires (its `exp` claim says when).
 import { request } from 'undici';
+import type { Env } from '../config/env.ts';
+import { readVariable } from '../config/environment.ts';
 import type { Logger } from '../log/logger.ts';
 import { announceSecret } from '../log/secrets.ts';
 import { EntraSignInError } from './entra-errors.ts';
-
-export interface GitHubOidcEnvironment {
-  ACTIONS_ID_TOKEN_REQUEST_URL?: string | undefined;
-  ACTIONS_ID_TOKEN_REQUEST_TOKEN?: string | undefined;
-}
 
 /** What Entra compares with the app's federated credentials. Not secret: azure/login prints them too. */
 export interface GitHubTokenClaims {
@@ -31,16 +28,23 @@ export interface GitHubAssertion {
 /** A token is not sent to Entra in its last minute: it must still be valid when Entra reads it. */
 export const assertionReuseMarginMs = 60_000;
 
-export function gitHubOidcAvailable(env: GitHubOidcEnvironment): boolean {
-  return Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+/** Where and with what GitHub issues this job's OIDC token; undefined without `id-token: write`. */
+export function gitHubOidcRequest(env: Env): { url: string; token: string } | undefined {
+  const url = readVariable(env, 'ACTIONS_ID_TOKEN_REQUEST_URL');
+  const token = readVariable(env, 'ACTIONS_ID_TOKEN_REQUEST_TOKEN');
+  return url && token ? { url, token } : undefined;
+}
+
+export function gitHubOidcAvailable(env: Env): boolean {
+  return gitHubOidcRequest(env) !== undefined;
 }
 
 /** The token GitHub issues for this job and audience, reused across jobs and credentials of the run. */
 export class GitHubAssertions {
   readonly #tokens = new Map<string, Promise<GitHubAssertion>>();
 
-  async get(env: GitHubOidcEnvironment, audience: string, logger?: Logger): Promise<GitHubAssertion> {
-    const key = `${env.ACTIONS_ID_TOKEN_REQUEST_URL}\n${audience}`;
+  async get(env: Env, audience: string, logger?: Logger): Promise<GitHubAssertion> {
+    const key = `${readVariable(env, 'ACTIONS_ID_TOKEN_REQUEST_URL')}\n${audience}`;
     const kept = await this.#tokens.get(key)?.catch(() => undefined);
     if (kept && kept.expiresAt - Date.now() > assertionReuseMarginMs) return kept;
     const fetched = fetchGitHubIdToken(env, audience).then((value) => {
@@ -61,10 +65,9 @@ export class GitHubAssertions {
 /** One per process: every job of a run signs in with the same GitHub token while it is valid. */
 export const gitHubAssertions = new GitHubAssertions();
 
-export async function fetchGitHubIdToken(env: GitHubOidcEnvironment, audience: string): Promise<string> {
-  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
-  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (!requestUrl || !requestToken) {
+export async function fetchGitHubIdToken(env: Env, audience: string): Promise<string> {
+  const offered = gitHubOidcRequest(env);
+  if (!offered) {
     // MSAL keeps only the message of a callback's error, so the fix is in the message too.
     throw new EntraSignInError(
       'GitHub did not offer an OIDC token to this job (it needs `permissions: id-token: write`).',
@@ -73,10 +76,10 @@ export async function fetchGitHubIdToken(env: GitHubOidcEnvironment, audience: s
       },
     );
   }
-  const url = new URL(requestUrl);
+  const url = new URL(offered.url);
   url.searchParams.set('audience', audience);
   const response = await request(url, {
-    headers: { authorization: `Bearer ${requestToken}`, accept: 'application/json; api-version=2.0' },
+    headers: { authorization: `Bearer ${offered.token}`, accept: 'application/json; api-version=2.0' },
     headersTimeout: 30_000,
     bodyTimeout: 30_000,
   });

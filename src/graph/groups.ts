@@ -1,7 +1,8 @@
 // Groups named in jobs.yaml (by object ID or display name) and their transitive user
 // members: one paged listing per group, never one request per user.
 import { ActionableError, ExitCode } from '../errors.ts';
-import { type GraphApi, GraphRequestError } from './graph-api.ts';
+import type { GraphApi } from './graph-api.ts';
+import { GraphRequestError } from './graph-failures.ts';
 import { readCollectionPages } from './paging.ts';
 import { odataString } from './users-query.ts';
 

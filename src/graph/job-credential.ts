@@ -1,12 +1,13 @@
 // The Entra credential of a job, built one way for the sync and for the self-test.
+import type { Env } from '../config/env.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import type { Logger } from '../log/logger.ts';
 import { type CloudEndpoints, resolveCloudEndpoints } from './clouds.ts';
-import { type CredentialEnvironment, type CredentialKind, selectCredential } from './credentials.ts';
+import { type CredentialKind, selectCredential } from './credentials.ts';
 
 export function jobCredential(
   job: ResolvedJob,
-  env: NodeJS.ProcessEnv,
+  env: Env,
   logger?: Logger,
 ): {
   credential: ReturnType<typeof selectCredential>['credential'];
@@ -21,7 +22,7 @@ export function jobCredential(
       endpoints,
       customAuthority: job.graph.authorityHost !== undefined,
     },
-    env as CredentialEnvironment,
+    env,
     logger,
   );
   logger?.debug(

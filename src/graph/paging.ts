@@ -1,6 +1,7 @@
 // Follows @odata.nextLink as an opaque URL until Graph stops sending one.
 import { ActionableError } from '../errors.ts';
-import { type GraphApi, GraphRequestError } from './graph-api.ts';
+import type { GraphApi } from './graph-api.ts';
+import { GraphRequestError } from './graph-failures.ts';
 
 export interface CollectionPage<T> {
   items: T[];

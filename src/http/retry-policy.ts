@@ -29,6 +29,18 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
 });
 
 /**
+ * The default policy with a client's own number of retries (undefined: the default 4) and
+ * first backoff.
+ */
+export function retryPolicyWith(retries: number | undefined, baseDelayMs: number): RetryPolicy {
+  return {
+    ...defaultRetryPolicy,
+    maxAttempts: Math.max(0, retries ?? defaultRetryPolicy.maxAttempts - 1) + 1,
+    baseDelayMs,
+  };
+}
+
+/**
  * Codes (Node's and undici's) of a connection that could not be made or broke off, where
  * another attempt may well get through. Graph's and WordPress's former lists together.
  */

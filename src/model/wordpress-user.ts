@@ -26,11 +26,8 @@ export interface AccountIdentity {
   linkedObjectIds: Record<string, string>;
 }
 
-export const userFields = [
-  'id',
-  'username',
-  'email',
-  'roles',
+/** WordPress's profile fields by REST name: what a job's map may set on a user. */
+export const profileFields = [
   'first_name',
   'last_name',
   'name',
@@ -38,6 +35,16 @@ export const userFields = [
   'description',
   'url',
   'locale',
+] as const;
+export type ProfileField = (typeof profileFields)[number];
+
+/** The fields the sync reads of a user (`_fields`). */
+export const userFields = [
+  'id',
+  'username',
+  'email',
+  'roles',
+  ...profileFields,
   'meta',
   'entra_wp_sync_identity',
 ] as const;

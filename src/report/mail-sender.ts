@@ -81,6 +81,22 @@ export async function sendSummaryMail(
   }
 }
 
+/** Whether the SMTP server takes a connection and the sign-in, without sending anything. */
+export async function verifySmtpTransport(smtpUrl: string): Promise<MailResult> {
+  const transporter = nodemailer.createTransport(smtpUrl);
+  try {
+    await transporter.verify();
+    return { sent: true };
+  } catch (error) {
+    return {
+      sent: false,
+      reason: withoutSecrets(error instanceof Error ? error.message : String(error), smtpUrl),
+    };
+  } finally {
+    transporter.close();
+  }
+}
+
 function addressOf(from: string): string {
   return /<([^>]+)>/.exec(from)?.[1] ?? from;
 }

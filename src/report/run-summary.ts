@@ -1,4 +1,6 @@
 // What one job's run did, collected while it runs and rendered into summary.md.
+
+import type { RemovalOutcome } from '../rules/removals.ts';
 import { formatDuration } from './duration.ts';
 import type { JobFailure } from './job-failure.ts';
 import { escapeMarkdown, table } from './markdown.ts';
@@ -31,22 +33,7 @@ export interface JobRunSummary {
   /** What happened to the summary email, when the job asks for one. */
   mail?: string | undefined;
   /** What the end of a complete cycle did about users no longer in scope. */
-  removals?:
-    | {
-        wanted: number;
-        limit: number;
-        managed: number;
-        held: boolean;
-        /** Logins, sorted. */
-        heldUsers: string[];
-        heldIds?: Array<{ id: number; login: string }>;
-        /** Why the cycle looks broken (no users, or far fewer than the job manages). */
-        suspect?: string | undefined;
-        /** Held users the given approval did not name. */
-        unapproved?: string[];
-        approvedBy?: string | undefined;
-      }
-    | undefined;
+  removals?: RemovalOutcome | undefined;
   /** Why an approval that was asked for approved nothing. */
   approvalNotes?: string[] | undefined;
   /** Who approved what this run applied from a held list. */
@@ -122,12 +109,6 @@ export function renderSummaryMarkdown(summaries: readonly JobRunSummary[], links
   const body = summaries.map((summary) => renderJob(summary, links.approveVia ?? 'cli')).join('\n\n');
   if (!links.resultsUrl) return body;
   return `${body}\n\nEvery decision, one row per user: [results.csv and results.jsonl in the run's artifacts](${links.resultsUrl}).`;
-}
-
-/** The workflow run page (where artifacts are listed), when running in GitHub Actions. */
-export function actionsRunUrl(env: NodeJS.ProcessEnv): string | undefined {
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env;
-  return server && repository && runId ? `${server}/${repository}/actions/runs/${runId}` : undefined;
 }
 
 /** How to approve a held list of `count` from where the run came from. */

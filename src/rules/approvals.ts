@@ -63,28 +63,16 @@ export function resolveApprovals(
   if (!request) return { notes };
   const resolved: ResolvedApprovals = { notes };
   if (request.deletes) {
-    const problem = mismatch(
-      request.deletes,
-      held,
-      held?.removals.length ?? 0,
-      'removals',
-      '--allow-deletes',
-    );
-    if (problem) notes.push(problem);
-    else resolved.removals = { ids: new Set(held!.removals.map((user) => user.id)), by: request.by };
+    const approved = approvedList(request.deletes, held, 'removals', '--allow-deletes');
+    if ('note' in approved) notes.push(approved.note);
+    else resolved.removals = { ids: new Set(approved.list.map((user) => user.id)), by: request.by };
   }
   if (request.adoptions) {
-    const problem = mismatch(
-      request.adoptions,
-      held,
-      held?.adoptions.length ?? 0,
-      'adoptions',
-      '--allow-adoptions',
-    );
-    if (problem) notes.push(problem);
+    const approved = approvedList(request.adoptions, held, 'adoptions', '--allow-adoptions');
+    if ('note' in approved) notes.push(approved.note);
     else {
       resolved.adoptions = {
-        pairs: new Map(held!.adoptions.map((pair) => [pair.objectId.toLowerCase(), pair.wordpressId])),
+        pairs: new Map(approved.list.map((pair) => [pair.objectId.toLowerCase(), pair.wordpressId])),
         by: request.by,
       };
     }
@@ -92,21 +80,28 @@ export function resolveApprovals(
   return resolved;
 }
 
-function mismatch(
+/** The held list (`what`) that `pin` approves, or the note why it approves nothing. */
+function approvedList<K extends 'removals' | 'adoptions'>(
   pin: ApprovalPin,
   held: HeldDecisions | undefined,
-  size: number,
-  what: string,
+  what: K,
   flag: string,
-): string | undefined {
+): { list: HeldDecisions[K] } | { note: string } {
+  const size = held?.[what].length ?? 0;
   if (!held || size === 0) {
-    return `${flag} approves nothing: no ${what} were held before, so there is no list a person reviewed; a run that holds ${what} lists them first.`;
+    return {
+      note: `${flag} approves nothing: no ${what} were held before, so there is no list a person reviewed; a run that holds ${what} lists them first.`,
+    };
   }
   if (pin.kind === 'count' && pin.count !== size) {
-    return `${flag} ${pin.count} approves nothing: the held list (run ${held.runId}) has ${size} ${what}, not ${pin.count}; check the list again, then approve with ${flag} ${size}.`;
+    return {
+      note: `${flag} ${pin.count} approves nothing: the held list (run ${held.runId}) has ${size} ${what}, not ${pin.count}; check the list again, then approve with ${flag} ${size}.`,
+    };
   }
   if (pin.kind === 'run' && pin.runId !== held.runId) {
-    return `${flag} ${pin.runId} approves nothing: the last held list is run ${held.runId}'s (${size} ${what}); check it, then approve with ${flag} ${size}.`;
+    return {
+      note: `${flag} ${pin.runId} approves nothing: the last held list is run ${held.runId}'s (${size} ${what}); check it, then approve with ${flag} ${size}.`,
+    };
   }
-  return undefined;
+  return { list: held[what] };
 }

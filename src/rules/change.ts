@@ -20,28 +20,22 @@ export interface CreateBody {
   [field: string]: unknown;
 }
 
+/** What an update or a restore writes to an existing WordPress user. */
+export interface UserPatch {
+  subject: ChangeSubject;
+  desired: DesiredUser;
+  user: WordPressUser;
+  fields: string[];
+  patch: Record<string, unknown>;
+  /** Set when this links an account the job did not manage yet: the proof it is this person's. */
+  adoption?: string | undefined;
+}
+
 export type Change =
   | { action: 'create'; subject: ChangeSubject; desired: DesiredUser; body: CreateBody }
-  | {
-      action: 'update';
-      subject: ChangeSubject;
-      desired: DesiredUser;
-      user: WordPressUser;
-      fields: string[];
-      patch: Record<string, unknown>;
-      /** Set when this links an account the job did not manage yet: the proof it is this person's. */
-      adoption?: string | undefined;
-    }
+  | ({ action: 'update' } & UserPatch)
   /** A user this sync disabled is back in scope: enabled again with the mapped roles. */
-  | {
-      action: 'restore';
-      subject: ChangeSubject;
-      desired: DesiredUser;
-      user: WordPressUser;
-      fields: string[];
-      patch: Record<string, unknown>;
-      adoption?: string | undefined;
-    }
+  | ({ action: 'restore' } & UserPatch)
   | { action: 'unchanged'; subject: ChangeSubject; desired: DesiredUser; user: WordPressUser }
   | { action: 'skipped'; subject: ChangeSubject; reason: string }
   /** An unproven adoption, waiting for a person's approval: nothing is written. */

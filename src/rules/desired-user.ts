@@ -1,4 +1,6 @@
 // What a job wants a WordPress user to look like, derived from one Entra user.
+import type { ProfileField } from '../model/wordpress-user.ts';
+
 export interface DesiredUser {
   objectId: string;
   userPrincipalName: string;
@@ -10,17 +12,6 @@ export interface DesiredUser {
   meta: Record<string, string>;
   guest: boolean;
 }
-
-export const profileFields = [
-  'first_name',
-  'last_name',
-  'name',
-  'nickname',
-  'description',
-  'url',
-  'locale',
-] as const;
-export type ProfileField = (typeof profileFields)[number];
 
 /** A decision about an Entra user that needs no WordPress lookup (skips and mapping errors). */
 export interface UnmappedUser {

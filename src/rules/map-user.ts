@@ -1,7 +1,8 @@
 // Turns an Entra user into the WordPress user a job wants, or into a row
 // that says in plain words why it cannot.
 import type { Mapping } from '../config/mapping.ts';
-import type { DesiredUser, ProfileField, UnmappedUser } from './desired-user.ts';
+import type { ProfileField } from '../model/wordpress-user.ts';
+import type { DesiredUser, UnmappedUser } from './desired-user.ts';
 import { evaluateMapping } from './evaluate-mapping.ts';
 import { emailMaxLength, isPlausibleEmail, toWordPressLogin } from './wordpress-normalise.ts';
 

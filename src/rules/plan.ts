@@ -1,10 +1,12 @@
 // A pure function from (desired users, current WordPress users, job settings) to a list
-// of changes. No I/O; the same inputs always give the same plan.
+// of changes. No I/O, and nothing it is given is changed: the same inputs always give the
+// same plan.
 import { metaKeys } from '../model/meta-keys.ts';
-import type { WordPressUser } from '../model/wordpress-user.ts';
+import { type ProfileField, profileFields, type WordPressUser } from '../model/wordpress-user.ts';
 import { type AdoptionSettings, type ApprovedAdoptions, judgeAdoption } from './adoption.ts';
 import type { Change, ChangeSubject, CreateBody } from './change.ts';
-import { type DesiredUser, type ProfileField, profileFields, type UnmappedUser } from './desired-user.ts';
+import { type Claims, PageClaims } from './claims.ts';
+import type { DesiredUser, UnmappedUser } from './desired-user.ts';
 import { type MatchRule, matchUser } from './match-user.ts';
 import { jobsOf, objectIdOf, type WordPressUserIndex } from './user-index.ts';
 import { displayNameMaxLength, emailKey, loginKey, storedNameField } from './wordpress-normalise.ts';
@@ -27,47 +29,50 @@ export interface PlanSettings {
   privilegedRoles: ReadonlySet<string>;
 }
 
-/**
- * What earlier pages of the same cycle already decided, so that two Entra users cannot
- * claim one WordPress user or one email between pages. Owned by the caller.
- */
-export class CycleClaims {
-  readonly wordpressUsers = new Map<number, string>();
-  readonly emails = new Map<string, string>();
-  /** Usernames of users planned for creation (josé@ and jose@ both become jose@). */
-  readonly logins = new Map<string, string>();
-}
-
 export interface PlanInput {
   desired: readonly DesiredUser[];
   unmapped: readonly UnmappedUser[];
   index: WordPressUserIndex;
   settings: PlanSettings;
-  claims: CycleClaims;
+  /** What earlier pages of the cycle claimed; none when left out. */
+  claims?: Claims | undefined;
   /** When the job began managing the site: the line adoptions by email or login are judged by. */
   managingSince?: Date | undefined;
   /** Held adoptions a person approved. */
   approvedAdoptions?: ApprovedAdoptions | undefined;
 }
 
-export function planChanges(input: PlanInput): Change[] {
+export interface PagePlan {
+  changes: Change[];
+  /** What this page claimed, for the cycle's later pages. */
+  claimed: Claims;
+}
+
+/** One page's plan; the input, the claims included, is only read. */
+export function planPage(input: PlanInput): PagePlan {
+  const claims = new PageClaims(input.claims);
   const changes: Change[] = input.unmapped.map((user) => ({
     action: user.outcome,
     subject: { objectId: user.objectId, userPrincipalName: user.userPrincipalName, email: user.email ?? '' },
     reason: user.reason,
   }));
-  for (const desired of input.desired) changes.push(planOne(desired, input));
-  return changes;
+  for (const desired of input.desired) changes.push(planOne(desired, input, claims));
+  return { changes, claimed: claims.made };
 }
 
-function planOne(desired: DesiredUser, input: PlanInput): Change {
-  const { index, settings, claims } = input;
+/** The changes alone, for a page planned on its own. */
+export function planChanges(input: PlanInput): Change[] {
+  return planPage(input).changes;
+}
+
+function planOne(desired: DesiredUser, input: PlanInput, claims: PageClaims): Change {
+  const { index, settings } = input;
   const subject: ChangeSubject = {
     objectId: desired.objectId,
     userPrincipalName: desired.userPrincipalName,
     email: desired.email,
   };
-  const emailOwner = claims.emails.get(emailKey(desired.email));
+  const emailOwner = claims.ownerOfEmail(emailKey(desired.email));
   if (emailOwner && emailOwner !== desired.objectId) {
     return {
       action: 'error',
@@ -78,7 +83,7 @@ function planOne(desired: DesiredUser, input: PlanInput): Change {
   const match = matchUser(desired, index, settings.match);
   if (match.kind === 'conflict') return { action: 'error', subject, reason: match.reason };
   if (match.kind === 'matched') {
-    const claimedBy = claims.wordpressUsers.get(match.user.id);
+    const claimedBy = claims.ownerOfUser(match.user.id);
     if (claimedBy && claimedBy !== desired.objectId) {
       return {
         action: 'error',
@@ -86,8 +91,8 @@ function planOne(desired: DesiredUser, input: PlanInput): Change {
         reason: `WordPress user #${match.user.id} ${match.user.username} is claimed by Entra user ${claimedBy} as well; make their emails/usernames distinct`,
       };
     }
-    claims.wordpressUsers.set(match.user.id, desired.objectId);
-    claims.emails.set(emailKey(desired.email), desired.objectId);
+    claims.made.wordpressUsers.set(match.user.id, desired.objectId);
+    claims.made.emails.set(emailKey(desired.email), desired.objectId);
     const verdict = judgeAdoption(
       desired,
       match.user,
@@ -121,7 +126,7 @@ function planOne(desired: DesiredUser, input: PlanInput): Change {
       reason: `the email ${desired.email} already belongs to WordPress user #${emailTaken.id} ${emailTaken.username}, which the job's match rules do not link to this person; add "email" to match`,
     };
   }
-  const loginOwner = claims.logins.get(loginKey(desired.login));
+  const loginOwner = claims.ownerOfLogin(loginKey(desired.login));
   if (loginOwner && loginOwner !== desired.objectId) {
     return {
       action: 'error',
@@ -129,8 +134,8 @@ function planOne(desired: DesiredUser, input: PlanInput): Change {
       reason: `the username ${desired.login} is also the username of Entra user ${loginOwner} (WordPress usernames drop accents and ignore case); WordPress needs a unique username per user — rename one of them in Entra or map user_login differently`,
     };
   }
-  claims.emails.set(emailKey(desired.email), desired.objectId);
-  claims.logins.set(loginKey(desired.login), desired.objectId);
+  claims.made.emails.set(emailKey(desired.email), desired.objectId);
+  claims.made.logins.set(loginKey(desired.login), desired.objectId);
   if (!settings.create) {
     return { action: 'skipped', subject, reason: 'not in WordPress and actions.create is off' };
   }

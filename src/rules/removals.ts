@@ -4,7 +4,6 @@
 import type { MaxDeletes } from '../config/resolve.ts';
 import { metaKeys } from '../model/meta-keys.ts';
 import type { WordPressUser } from '../model/wordpress-user.ts';
-import type { JobRunSummary } from '../report/run-summary.ts';
 import type { ChangeSubject } from './change.ts';
 import { jobsOf, objectIdOf } from './user-index.ts';
 
@@ -183,8 +182,24 @@ export function countManaged(users: Iterable<WordPressUser>, jobName: string): n
   return count;
 }
 
+/** What the end of a complete cycle did about users no longer in scope, as the summary shows it. */
+export interface RemovalOutcome {
+  wanted: number;
+  limit: number;
+  managed: number;
+  held: boolean;
+  /** Logins, sorted. */
+  heldUsers: string[];
+  heldIds?: Array<{ id: number; login: string }>;
+  /** Why the cycle looks broken (no users, or far fewer than the job manages). */
+  suspect?: string | undefined;
+  /** Held users the given approval did not name. */
+  unapproved?: string[];
+  approvedBy?: string | undefined;
+}
+
 /** What the run summary says about a removal plan. */
-export function removalSummary(plan: RemovalPlan): NonNullable<JobRunSummary['removals']> {
+export function removalSummary(plan: RemovalPlan): RemovalOutcome {
   return {
     wanted: plan.removalCount,
     limit: plan.limit,

@@ -1,5 +1,5 @@
 import { ActionableError, ExitCode } from '../errors.ts';
-import type { LockHolder } from './state-store.ts';
+import type { LockHolder } from './lock-owner.ts';
 
 /** Who holds a lock, in words: run, its page on GitHub, machine and process, since when. */
 export function describeHolder(holder: LockHolder): string {

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type Checkpoint, isCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, checkpointFrom } from './checkpoint.ts';
 import { CorruptCheckpointError, JobAlreadyRunningError } from './errors.ts';
-import type { LockHolder, LockOwner, RunLock, StateStore } from './state-store.ts';
+import type { LockHolder, LockOwner } from './lock-owner.ts';
+import type { RunLock, StateStore } from './state-store.ts';
 
 /** How much of a cycle's seen list is already in the side file. */
 interface SeenProgress {
@@ -54,13 +55,11 @@ export class FileStateStore implements StateStore {
     if (typeof seenCount === 'number' && typeof value === 'object') {
       (value as Checkpoint).seen = await this.#readSeen(job, seenCount);
     }
-    if (!isCheckpoint(value) || value.job !== job) {
-      throw new CorruptCheckpointError(job, path, 'unexpected content');
-    }
-    delete (value as { seenCount?: number }).seenCount;
+    const checkpoint = checkpointFrom(value, job, path);
+    delete (checkpoint as { seenCount?: number }).seenCount;
     // The side file may hold ids appended after this checkpoint: the next save rewrites it.
     this.#seenWritten.delete(job);
-    return value;
+    return checkpoint;
   }
 
   async #readSeen(job: string, count: number): Promise<string[]> {
@@ -91,15 +90,7 @@ export class FileStateStore implements StateStore {
     const ids = appending ? checkpoint.seen.slice(written.count) : checkpoint.seen;
     const text = ids.length > 0 ? `${ids.join('\n')}\n` : '';
     if (!appending) await writeAtomically(path, text);
-    else if (text) {
-      const handle = await open(path, 'a', 0o600);
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
+    else if (text) await writeAndSync(path, 'a', text);
     this.#seenWritten.set(checkpoint.job, {
       cycleId: checkpoint.cycleId,
       list: checkpoint.seen,
@@ -183,14 +174,19 @@ function isLeftoverOf(file: string, job: string): boolean {
 /** Writes a file aside, flushes it and renames it over `path`: all of it or none. */
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'w', 0o600);
+  await writeAndSync(temporary, 'w', text);
+  await rename(temporary, path);
+}
+
+/** Writes (`w`) or appends (`a`) `text` to a file only its owner may read, and flushes it to disk. */
+async function writeAndSync(path: string, flags: 'w' | 'a', text: string): Promise<void> {
+  const handle = await open(path, flags, 0o600);
   try {
     await handle.writeFile(text);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await rename(temporary, path);
 }
 
 /** The file's text, or undefined when there is no such file (any other error is thrown). */

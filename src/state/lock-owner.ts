@@ -1,9 +1,26 @@
 // Who a run is, as its lock tells whoever finds the lock: run id, process, machine,
 // start time and, inside GitHub Actions, the run attempt's page.
 import { hostname } from 'node:os';
-import type { LockOwner } from './state-store.ts';
+import type { Env } from '../config/env.ts';
+import { actionsRunAttemptUrl } from '../runtime/actions-run.ts';
 
-export function lockOwnerOf(runId: string, started: Date, env: NodeJS.ProcessEnv): LockOwner {
+/** Who a run is, written into its lock so that whoever finds the lock can tell. */
+export interface LockOwner {
+  runId: string;
+  pid: number;
+  host: string;
+  startedAt: string;
+  /** The GitHub Actions run (attempt) page, when the run is an Action. */
+  runUrl?: string | undefined;
+}
+
+/** A lock as found: its owner and, for a lease, when it frees unless renewed. */
+export interface LockHolder extends LockOwner {
+  /** ISO time; undefined for a lock that lasts as long as its process (file backend). */
+  expiresAt?: string | undefined;
+}
+
+export function lockOwnerOf(runId: string, started: Date, env: Env): LockOwner {
   const runUrl = actionsRunAttemptUrl(env);
   return {
     runId,
@@ -12,12 +29,4 @@ export function lockOwnerOf(runId: string, started: Date, env: NodeJS.ProcessEnv
     startedAt: started.toISOString(),
     ...(runUrl ? { runUrl } : {}),
   };
-}
-
-/** The page of this attempt of the GitHub Actions run, where someone can see whether it still runs. */
-export function actionsRunAttemptUrl(env: NodeJS.ProcessEnv): string | undefined {
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env;
-  if (!server || !repository || !runId) return undefined;
-  const attempt = env.GITHUB_RUN_ATTEMPT;
-  return `${server}/${repository}/actions/runs/${runId}${attempt ? `/attempts/${attempt}` : ''}`;
 }

@@ -1,6 +1,7 @@
 // One interface for checkpoints and the run lock, with a directory backend for
 // containers and a WordPress backend for GitHub Actions (actions/cache's pattern).
 import type { Checkpoint } from './checkpoint.ts';
+import type { LockHolder, LockOwner } from './lock-owner.ts';
 
 export interface RunLock {
   /**
@@ -9,22 +10,6 @@ export interface RunLock {
    */
   readonly lost: AbortSignal;
   release(): Promise<void>;
-}
-
-/** Who a run is, written into its lock so that whoever finds the lock can tell. */
-export interface LockOwner {
-  runId: string;
-  pid: number;
-  host: string;
-  startedAt: string;
-  /** The GitHub Actions run (attempt) page, when the run is an Action. */
-  runUrl?: string | undefined;
-}
-
-/** A lock as found: its owner and, for a lease, when it frees unless renewed. */
-export interface LockHolder extends LockOwner {
-  /** ISO time; undefined for a lock that lasts as long as its process (file backend). */
-  expiresAt?: string | undefined;
 }
 
 export interface StateStore {

@@ -8,12 +8,15 @@
 // The cycle's seen object IDs (100,000 on a big tenant, some 4 MB) are kept by the plugin
 // apart from the checkpoint: each save sends only the IDs added since the last one, and
 // the plugin refuses an append that does not continue exactly the list it holds.
+import type { Env } from '../config/env.ts';
+import { readVariable, variableDefault } from '../config/environment.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
 import { WordPressRequestError } from '../wordpress/errors.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
-import { type Checkpoint, isCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, checkpointFrom } from './checkpoint.ts';
 import { CorruptCheckpointError, JobAlreadyRunningError, LockLostError } from './errors.ts';
-import type { LockHolder, LockOwner, RunLock, StateStore } from './state-store.ts';
+import type { LockHolder, LockOwner } from './lock-owner.ts';
+import type { RunLock, StateStore } from './state-store.ts';
 
 /** A lock as the plugin stores it: expiresAt in Unix seconds. */
 interface SiteLock {
@@ -38,15 +41,15 @@ export interface WordPressStateOptions {
   renewEveryMs?: number | undefined;
 }
 
-export const defaultLeaseRenewMs = 30_000;
+/** 30 s: well under the plugin's 2-minute lease, or a live run could lose its job. */
+export const defaultLeaseRenewMs = variableDefault('ENTRA_WP_SYNC_LEASE_RENEW_MS');
 
 /**
  * ENTRA_WP_SYNC_LEASE_RENEW_MS: the heartbeat's interval in milliseconds (tests shorten
- * it). Kept well under the plugin's 2-minute lease, or a live run could lose its job.
+ * it); the table refuses a value over the default, which would risk the lease.
  */
-export function leaseRenewMsFrom(env: NodeJS.ProcessEnv): number {
-  const value = Number(env.ENTRA_WP_SYNC_LEASE_RENEW_MS);
-  return Number.isInteger(value) && value > 0 && value <= defaultLeaseRenewMs ? value : defaultLeaseRenewMs;
+export function leaseRenewMsFrom(env: Env): number {
+  return readVariable(env, 'ENTRA_WP_SYNC_LEASE_RENEW_MS');
 }
 
 export class WordPressStateStore implements StateStore {
@@ -78,16 +81,12 @@ export class WordPressStateStore implements StateStore {
         `the site's list of users seen in this cycle does not hold the ${seenCount} the checkpoint counts`,
       );
     }
-    if (!isCheckpoint(checkpoint) || checkpoint.job !== job) {
-      throw new CorruptCheckpointError(job, this.description, 'unexpected content');
-    }
-    // PHP stores an empty object as []; counters added to an array would not be saved.
-    if (Array.isArray(checkpoint.counters)) checkpoint.counters = {};
-    if (Array.isArray(checkpoint.roleMembers)) checkpoint.roleMembers = {};
+    // The schema reads PHP's [] for an empty object as {}: counters added to an array would not be saved.
+    const loaded = checkpointFrom(checkpoint, job, this.description);
     // The site holds exactly these IDs (it checks the count before every append), so the
     // next save of this cycle appends to them.
-    if (seenCount === checkpoint.seen.length) this.#trackSeen(checkpoint);
-    return checkpoint;
+    if (seenCount === loaded.seen.length) this.#trackSeen(loaded);
+    return loaded;
   }
 
   async save(checkpoint: Checkpoint): Promise<void> {

@@ -3,14 +3,8 @@
 // failure means for a user live in src/rules and src/engine.
 import { Agent, type Dispatcher, request } from 'undici';
 import { ActionableError, ExitCode } from '../errors.ts';
-import {
-  type AttemptFailure,
-  defaultRetryPolicy,
-  describeAbandoned,
-  describeRetry,
-  type RetryPolicy,
-  withRetries,
-} from '../http/retry-policy.ts';
+import { withLoggedRetries } from '../http/logged-retries.ts';
+import { type AttemptFailure, type RetryPolicy, retryPolicyWith } from '../http/retry-policy.ts';
 import type { Logger } from '../log/logger.ts';
 import {
   httpFailure,
@@ -101,11 +95,7 @@ export class WordPressClient {
     this.username = connection.username;
     this.#authorization = `Basic ${Buffer.from(`${connection.username}:${connection.applicationPassword.replace(/\s+/g, '')}`).toString('base64')}`;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
-    this.#retryPolicy = {
-      ...defaultRetryPolicy,
-      maxAttempts: Math.max(0, options.retries ?? 4) + 1,
-      baseDelayMs: options.retryBaseDelayMs ?? 250,
-    };
+    this.#retryPolicy = retryPolicyWith(options.retries, options.retryBaseDelayMs ?? 250);
     this.#logger = options.logger;
     this.#dispatcher = new Agent({
       connections: options.connections ?? 8,
@@ -148,7 +138,7 @@ export class WordPressClient {
   ): Promise<WordPressResponse<unknown>> {
     if (!retry) return this.#raw(method, url, body, true);
     const where = `WordPress ${method} ${routeOf(url)}`;
-    return withRetries(() => this.#raw(method, url, body, true), this.#retryPolicy, {
+    return withLoggedRetries(where, () => this.#raw(method, url, body, true), this.#retryPolicy, {
       // Every request sent with retry left on may arrive twice (updates, deletes, reads).
       idempotent: true,
       failureOfAnswer: (response) => this.#answerFailure(method, url, response),
@@ -157,8 +147,7 @@ export class WordPressClient {
         error instanceof WordPressRequestError && error.status === 0
           ? { kind: 'network', error: error.cause }
           : undefined,
-      onRetry: (planned) => this.#logger?.debug(`${where} ${describeRetry(planned)}`),
-      onAbandoned: (abandoned) => this.#logger?.debug(`${where} ${describeAbandoned(abandoned)}`),
+      logger: this.#logger,
     });
   }
 

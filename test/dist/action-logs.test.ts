@@ -1,9 +1,12 @@
 // The log an administrator reads in the Actions UI: each job folded into a group with a
 // progress line per page (counts and rate), a counts line per job that stays visible, and
 // with debug logging on (RUNNER_DEBUG) the credential, the state backend, Graph's request
-// ids and the waits of retried requests.
+// ids and the waits of retried requests; and never a secret's value.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { secretVariableNames } from '../../src/config/environment.ts';
 import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { runnerFiles, startActionMain } from '../support/action-process.ts';
 import { type SyncHarness, startSyncHarness, testClientId } from '../support/sync-harness.ts';
@@ -80,5 +83,62 @@ describe('the log', () => {
     expect(debug).toContainEqual(
       expect.stringMatching(/^WordPress GET \/wp\/v2\/users\/me answered 503; retry 1 of 4 in \d+\.\d s$/),
     );
+  });
+});
+
+describe('secrets in the log', () => {
+  it("masks every secret variable of src/config/environment.ts and each job's application password variable, before anything else", async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-mask-'));
+    try {
+      const configPath = join(directory, 'jobs.yaml');
+      await writeFile(
+        configPath,
+        `graph:
+  tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47
+  clientId: 0b5a3c1e-2f4d-4e6a-8b9c-1d2e3f4a5b6c
+wordpress:
+  url: https://intranet.example.com
+  username: entra-sync
+jobs:
+  - name: staff
+    source:
+      users: {}
+  - name: alumni
+    wordpress:
+      applicationPasswordEnv: ALUMNI_APP_PASSWORD
+    source:
+      users: {}
+`,
+      );
+      const jobs = [
+        { wordpress: { applicationPasswordEnv: 'WORDPRESS_APP_PASSWORD' } },
+        { wordpress: { applicationPasswordEnv: 'ALUMNI_APP_PASSWORD' } },
+      ];
+      const secrets = Object.fromEntries(
+        secretVariableNames(jobs).map((name) => [name, `value of ${name} ${name.length * 7919}`]),
+      );
+      expect(Object.keys(secrets)).toContain('ALUMNI_APP_PASSWORD');
+      // An unknown job stops the run once jobs.yaml is loaded: nothing is read or written.
+      const result = await startActionMain(
+        { config: configPath, job: 'nobody', out: join(directory, 'out') },
+        secrets,
+        await runnerFiles(directory),
+      ).result;
+
+      expect(result.code).toBe(1);
+      const lines = result.stdout.split('\n').filter(Boolean);
+      const masks = lines.filter((line) => line.startsWith('::add-mask::'));
+      expect(masks.sort()).toEqual(
+        Object.values(secrets)
+          .map((value) => `::add-mask::${value}`)
+          .sort(),
+      );
+      // Registered before any other line, and the values show nowhere else.
+      expect(lines.slice(0, masks.length)).toEqual(expect.arrayContaining(masks));
+      const rest = lines.slice(masks.length).join('\n') + result.stderr;
+      for (const value of Object.values(secrets)) expect(rest).not.toContain(value);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

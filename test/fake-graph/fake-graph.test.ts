@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveCloudEndpoints } from '../../src/graph/clouds.ts';
 import { selectCredential } from '../../src/graph/credentials.ts';
-import { GraphApi, GraphRequestError } from '../../src/graph/graph-api.ts';
+import { GraphApi } from '../../src/graph/graph-api.ts';
+import { GraphRequestError } from '../../src/graph/graph-failures.ts';
 import { ExpiredDeltaLinkError, readCollectionPages } from '../../src/graph/paging.ts';
 import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/fake-graph/index.ts';
 

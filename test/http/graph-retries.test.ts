@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveCloudEndpoints } from '../../src/graph/clouds.ts';
 import { selectCredential } from '../../src/graph/credentials.ts';
-import { GraphApi, GraphRequestError } from '../../src/graph/graph-api.ts';
+import { GraphApi } from '../../src/graph/graph-api.ts';
+import { GraphRequestError } from '../../src/graph/graph-failures.ts';
 import { defaultRetryPolicy } from '../../src/http/retry-policy.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/fake-graph/index.ts';

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResultRow } from '../../src/report/result-row.ts';
-import {
-  actionsRunUrl,
-  ErrorGrouper,
-  type JobRunSummary,
-  renderSummaryMarkdown,
-} from '../../src/report/run-summary.ts';
+import { ErrorGrouper, type JobRunSummary, renderSummaryMarkdown } from '../../src/report/run-summary.ts';
+import { actionsRunUrl } from '../../src/runtime/actions-run.ts';
 
 function errorRow(index: number, message: string): ResultRow {
   return {

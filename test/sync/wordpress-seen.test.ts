@@ -177,7 +177,6 @@ describe('seen users on the WordPress backend', () => {
       cycleStartedAt: '2026-11-23T00:00:00.000Z',
       pagesDone: 1,
       counters: {},
-      readErrors: 0,
       updatedAt: '2026-11-23T00:00:00.000Z',
     };
     expect(await put({ checkpoint: { ...checkpoint, seen: ['a', 'b'] } })).toMatchObject({

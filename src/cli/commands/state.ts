@@ -6,7 +6,7 @@ import { loadConfig, selectJobs } from '../../config/load.ts';
 import { ActionableError, ExitCode } from '../../errors.ts';
 import { managingSinceOf, type RunRecord } from '../../state/checkpoint.ts';
 import { describeHolder } from '../../state/errors.ts';
-import type { LockHolder } from '../../state/state-store.ts';
+import type { LockHolder } from '../../state/lock-owner.ts';
 
 export interface StateCommandOptions {
   action: string | undefined;

@@ -1,5 +1,7 @@
-// `check` tells an administrator what is wrong and how to fix it, one line per check.
+// `check` tells an administrator what is wrong and how to fix it, one line per check, and
+// exits as the README's exit codes say: 0 when every line passes, 1 when one fails.
 import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.ts';
 import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 import { startWordPressProxy, type WordPressProxy } from '../support/wordpress-proxy.ts';
@@ -14,10 +16,9 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function check(env: NodeJS.ProcessEnv = {}) {
-  return harness!
-    .run(['check', '-c', harness!.configPath, ...Object.keys(env).flatMap(() => [])])
-    .then((result) => result);
+/** `check` with the harness's environment changed as `env` says (undefined unsets a variable). */
+function check(env: NodeJS.ProcessEnv = {}) {
+  return harness!.run(['check', '-c', harness!.configPath], env);
 }
 
 function lineOf(stdout: string, name: string): string {
@@ -25,62 +26,79 @@ function lineOf(stdout: string, name: string): string {
 }
 
 describe('check', () => {
-  it('passes every line on a well set-up site', async () => {
+  it('passes every line on a well set-up site and exits 0', async () => {
     harness = await startSyncHarness(generateUsers(7, 81));
     await harness.writeConfig();
     const result = await check();
-    expect(result.code).toBe(0);
+    expect(result.code, result.stdout).toBe(ExitCode.ok);
     expect(result.stdout).not.toContain('FAIL');
+    expect(lineOf(result.stdout, 'Entra token')).toMatch(/^pass .*client-secret/);
     expect(lineOf(result.stdout, 'job query')).toContain('7 users');
     expect(lineOf(result.stdout, 'companion plugin')).toMatch(/^pass .*version 0\.1\.0/);
     expect(lineOf(result.stdout, 'state backend writable')).toMatch(/^pass/);
   });
 
-  it('names a wrong client secret with the Entra code and the fix', async () => {
+  it('names a wrong client secret with the Entra code and the fix, and exits 1', async () => {
     harness = await startSyncHarness([]);
     await harness.writeConfig();
-    harness.env.AZURE_CLIENT_SECRET = 'not-the-secret';
-    const result = await check();
-    expect(result.code).toBe(1);
+    const result = await check({ AZURE_CLIENT_SECRET: 'not-the-secret' });
+    expect(result.code, result.stdout).toBe(ExitCode.failed);
     expect(lineOf(result.stdout, 'Entra token')).toMatch(/^FAIL .*AADSTS7000215.*AZURE_CLIENT_SECRET/);
     expect(result.stdout).not.toContain('not-the-secret');
   });
 
-  it('names the missing Graph permission', async () => {
+  it('says no Entra credential is set when the environment has none, and exits 1', async () => {
+    harness = await startSyncHarness([]);
+    await harness.writeConfig();
+    const result = await check({ AZURE_CLIENT_SECRET: undefined });
+    expect(result.code, result.stdout).toBe(ExitCode.failed);
+    expect(lineOf(result.stdout, 'Entra token')).toMatch(
+      /^FAIL .*No Entra credential found in the environment\..*Set AZURE_CLIENT_SECRET/,
+    );
+    // Nothing was asked of Entra without a credential.
+    expect(harness.graph.requests.filter((request) => request.path.endsWith('/token'))).toEqual([]);
+  });
+
+  it('names the missing Graph permission and exits 1', async () => {
     harness = await startSyncHarness([], { permissions: [] });
     await harness.writeConfig();
     const result = await check();
+    expect(result.code, result.stdout).toBe(ExitCode.failed);
+    expect(lineOf(result.stdout, 'Entra token')).toMatch(/^pass/);
     expect(lineOf(result.stdout, 'Graph')).toMatch(/^FAIL .*User\.Read\.All/);
   });
 
-  it('says when WordPress cannot be reached', async () => {
+  it('says when WordPress cannot be reached, and exits 1', async () => {
     harness = await startSyncHarness([]);
     await harness.writeConfig({ wordpress: { url: 'http://127.0.0.1:9' } });
     const result = await check();
+    expect(result.code, result.stdout).toBe(ExitCode.failed);
     expect(lineOf(result.stdout, 'WordPress reachable')).toMatch(/^FAIL .*Could not reach WordPress/);
   });
 
-  it('says when the application password is refused', async () => {
+  it('says when the application password is refused, and exits 1', async () => {
     harness = await startSyncHarness([]);
     await harness.writeConfig();
-    harness.env.WORDPRESS_APP_PASSWORD = 'aaaa bbbb cccc dddd eeee ffff';
-    const result = await check();
+    const result = await check({ WORDPRESS_APP_PASSWORD: 'aaaa bbbb cccc dddd eeee ffff' });
+    expect(result.code, result.stdout).toBe(ExitCode.failed);
     expect(lineOf(result.stdout, 'application password')).toMatch(
       /^FAIL .*did not accept the application password/,
     );
   });
 
-  it('lists the capabilities an account lacks', async () => {
+  it('lists the capabilities an account lacks, and exits 1', async () => {
     harness = await startSyncHarness([]);
     await harness.writeConfig({ wordpress: { username: harness.site.editorUser } });
-    harness.env.WORDPRESS_APP_PASSWORD = harness.site.editorAppPassword;
-    const result = await check();
+    const result = await check({ WORDPRESS_APP_PASSWORD: harness.site.editorAppPassword });
+    expect(result.code, result.stdout).toBe(ExitCode.failed);
+    // The editor's password from this environment was accepted: only the capabilities fail.
+    expect(lineOf(result.stdout, 'application password')).toMatch(/^pass/);
     expect(lineOf(result.stdout, 'can create, edit, promote and delete users')).toMatch(
       /^FAIL .*missing list_users/,
     );
   });
 
-  it('says when the companion plugin is absent', async () => {
+  it('says when the companion plugin is absent, and exits 1', async () => {
     harness = await startSyncHarness([]);
     // A site without the plugin answers its routes with rest_no_route.
     proxy = await startWordPressProxy(harness.site.url, {
@@ -94,6 +112,7 @@ describe('check', () => {
     });
     await harness.writeConfig({ wordpress: { url: proxy.url } });
     const result = await check();
+    expect(result.code, result.stdout).toBe(ExitCode.failed);
     expect(lineOf(result.stdout, 'companion plugin')).toMatch(/^FAIL .*not installed/);
   });
 });

@@ -334,7 +334,7 @@ async function runCase(item: BadConfigCase, index: number): Promise<void> {
   await mkdir(directory);
   const file = join(directory, 'jobs.yaml');
   await writeFile(file, item.yaml(base));
-  // An unset variable is passed empty: the child also inherits this process's environment.
+  // An unset variable is passed empty, as runners and `docker run -e NAME` pass it.
   const env = {
     ...harness.env,
     // Dozens of CLI starts: V8's compile cache makes each a third cheaper.

@@ -7,13 +7,18 @@
 // on every run of the suite: a Graph page as it is asked for, or a user write (alone or
 // in a /batch/v1 request) before WordPress sees it, or after WordPress has carried it out
 // but before the answer reaches the sync. Writes go in batches or one by one, as drawn.
-import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+//
+// Each case sets up all it depends on, so it passes alone (-t) and in any order
+// (--sequence.shuffle): the tenant it runs against (the first sync's, or the one after the
+// deletion phase: two fake Graphs that no case changes), the site (fresh, or a saved
+// one restored), a state directory of its own, and the environment of its runs.
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../fixtures/fake-graph/faults.ts';
-import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
+import { type FakeTenant, type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
 import type { RunningCli } from '../support/cli-process.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 import {
@@ -140,12 +145,19 @@ function writeKinds(request: ProxiedRequest): WriteKind[] {
   });
 }
 
+/** The tenant of the first sync, and the same tenant after the deletion phase. */
+let initialTenant: SyncHarness;
+let changedTenant: SyncHarness;
+/** The tenant, state directory and run environment of the case under way (see startCase). */
 let harness: SyncHarness;
+let stateDirectory = '';
+let runEnv: NodeJS.ProcessEnv = {};
 let proxy: WordPressProxy;
 /** The running CLI that the armed point kills, and what it has done so far. */
 let victim: { cli: RunningCli; point: KillPoint; done: Record<WriteKind, number>; pages: number } | undefined;
 let killed = false;
 let runs = 0;
+let directories = 0;
 
 function kill(): void {
   if (!victim) return;
@@ -169,29 +181,48 @@ function carriesKillPoint(request: ProxiedRequest): boolean {
 /** The request whose answer the armed point loses. */
 let killAfter: number | undefined;
 
-const stateDirectory = () => join(harness.directory, 'state');
+/** A state directory no other case has used. */
+const newStateDirectory = () => join(initialTenant.directory, `state-${++directories}`);
 
+/**
+ * What a case starts from: the tenant it runs against, the site (a fresh install, or a
+ * saved one put back) and a state directory of its own (empty, or the saved one's).
+ */
+async function startCase(tenant: 'initial' | 'changed', site: 'fresh' | SavedSite): Promise<void> {
+  harness = tenant === 'initial' ? initialTenant : changedTenant;
+  stateDirectory = newStateDirectory();
+  runEnv = {};
+  if (site === 'fresh') await useWordPressSite();
+  else await site.restore(stateDirectory);
+}
+
+/** Writes the case's jobs.yaml; its runs write one user per request unless `batching`. */
 async function configure(mode: 'soft' | 'hard', batching: boolean, limits: Record<string, unknown> = {}) {
-  harness.env.ENTRA_WP_SYNC_BATCH = batching ? 'on' : 'off';
-  await harness.writeConfig({
-    wordpress: { url: proxy.url },
-    limits: { pageSize, concurrency: 2, ...limits },
-    actions:
-      mode === 'soft' ? { delete: 'soft' } : { delete: 'hard', reassignPostsTo: harness.site.editorUser },
-    safety: { maxDeletes: 50 },
-  });
+  runEnv = {
+    // Some 100 CLI starts: Node's compile cache makes each one about twice as quick.
+    NODE_COMPILE_CACHE: join(tmpdir(), 'entra-wp-sync-compile-cache'),
+    ENTRA_WP_SYNC_BATCH: batching ? 'on' : 'off',
+  };
+  await harness.writeConfig(
+    {
+      wordpress: { url: proxy.url },
+      limits: { pageSize, concurrency: 2, ...limits },
+      actions:
+        mode === 'soft' ? { delete: 'soft' } : { delete: 'hard', reassignPostsTo: harness.site.editorUser },
+      safety: { maxDeletes: 50 },
+    },
+    { state: { directory: stateDirectory } },
+  );
 }
 
 /** Starts a run, kills it at `point`, and returns once WordPress has finished what it was sent. */
 async function runKilledAt(point: KillPoint): Promise<void> {
   killed = false;
-  const cli = harness.start([
-    'run',
-    '-c',
-    harness.configPath,
-    '--out',
-    join(harness.directory, `killed-${++runs}`),
-  ]);
+  killAfter = undefined;
+  const cli = harness.start(
+    ['run', '-c', harness.configPath, '--out', join(harness.directory, `killed-${++runs}`)],
+    runEnv,
+  );
   victim = { cli, point, done: { create: 0, update: 0, removal: 0 }, pages: 0 };
   const result = await cli.result;
   victim = undefined;
@@ -204,7 +235,7 @@ async function runKilledAt(point: KillPoint): Promise<void> {
 }
 
 async function rerun(): Promise<void> {
-  const result = await harness.runJobs();
+  const result = await harness.runJobs([], runEnv);
   expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
   expect(result.rows.filter((row) => row.action === 'failed')).toEqual([]);
 }
@@ -215,21 +246,28 @@ async function expectState(expected: SnapshotUser[]): Promise<void> {
   expect(differences(normalise(users), expected)).toEqual([]);
 }
 
-async function freshSite(): Promise<void> {
-  await useWordPressSite();
-  await rm(stateDirectory(), { recursive: true, force: true });
-}
-
 /** What clean runs leave: the first sync, and the deletion phase in each mode. */
 const cleanRuns = new Map<'initial' | 'soft' | 'hard', SnapshotUser[]>();
 let synced: SavedSite;
 let deletionPhase: Promise<void> | undefined;
 
+/** Between the first sync and the deletion phase, in Entra. */
+function changeTenant(tenant: FakeTenant): void {
+  leavers.forEach((person, index) => {
+    tenant.removeUser(person.id, index % 2 === 1);
+  });
+  for (const person of disabled) tenant.updateUser(person.id, { accountEnabled: false });
+  for (const person of renamed)
+    tenant.updateUser(person.id, { displayName: `${person.displayName} (renamed)` });
+  for (const person of joiners) tenant.addUser(person);
+}
+
 beforeAll(async () => {
-  harness = await startSyncHarness(people);
-  // Some 100 CLI starts: Node's compile cache makes each one about twice as quick.
-  harness.env.NODE_COMPILE_CACHE = join(tmpdir(), 'entra-wp-sync-compile-cache');
-  proxy = await startWordPressProxy(harness.site.url, {
+  // Both reset this worker's site, which the first sync below starts from.
+  changedTenant = await startSyncHarness(people);
+  changeTenant(changedTenant.graph.tenant);
+  initialTenant = await startSyncHarness(people);
+  proxy = await startWordPressProxy(initialTenant.site.url, {
     before: (request) => {
       if (!carriesKillPoint(request)) return 'forward';
       if (victim?.point.at === 'write' && victim.point.timing === 'after') {
@@ -246,37 +284,34 @@ beforeAll(async () => {
       return 'reset';
     },
   });
-  harness.graph.faults.onRequest = (path) => {
-    if (path !== '/v1.0/users' || victim?.point.at !== 'graph page') return;
-    if (++victim.pages === victim.point.page) kill();
-  };
+  for (const tenant of [initialTenant, changedTenant]) {
+    tenant.graph.faults.onRequest = (path) => {
+      if (path !== '/v1.0/users' || victim?.point.at !== 'graph page') return;
+      if (++victim.pages === victim.point.page) kill();
+    };
+  }
+  await startCase('initial', 'fresh');
   await configure('soft', true);
-  harness.graph.requests.length = 0;
   await rerun();
-  expect(harness.graph.requests.filter((request) => request.path === '/v1.0/users')).toHaveLength(pages);
+  expect(initialTenant.graph.requests.filter((request) => request.path === '/v1.0/users')).toHaveLength(
+    pages,
+  );
   cleanRuns.set('initial', await snapshot(harness.site));
-  synced = await saveSite(harness.site, stateDirectory(), 'crash_synced');
+  synced = await saveSite(harness.site, stateDirectory, 'crash_synced');
 });
 
 afterAll(async () => {
   await synced?.drop();
   await proxy?.close();
-  await harness?.stop();
+  await initialTenant?.stop();
+  await changedTenant?.stop();
 });
 
-/** Moves the tenant on to the deletion phase and records a clean run of it in each mode. */
-function prepareDeletionPhase(): Promise<void> {
+/** Records a clean run of the deletion phase in each mode, once, from the synced site. */
+function cleanDeletionRuns(): Promise<void> {
   deletionPhase ??= (async () => {
-    const tenant = harness.graph.tenant;
-    leavers.forEach((person, index) => {
-      tenant.removeUser(person.id, index % 2 === 1);
-    });
-    for (const person of disabled) tenant.updateUser(person.id, { accountEnabled: false });
-    for (const person of renamed)
-      tenant.updateUser(person.id, { displayName: `${person.displayName} (renamed)` });
-    for (const person of joiners) tenant.addUser(person);
     for (const mode of ['soft', 'hard'] as const) {
-      await synced.restore();
+      await startCase('changed', synced);
       await configure(mode, true);
       await rerun();
       cleanRuns.set(mode, await snapshot(harness.site));
@@ -288,7 +323,7 @@ function prepareDeletionPhase(): Promise<void> {
 describe('Crashes', () => {
   for (const { name, point, batching } of initialSyncCases()) {
     it(`kill -9 in a first sync ${name}, then a rerun: every user exactly once`, async () => {
-      await freshSite();
+      await startCase('initial', 'fresh');
       await configure('soft', batching);
       await runKilledAt(point);
       const partial = await siteUsers(harness.site);
@@ -330,51 +365,43 @@ describe('Crashes', () => {
 
   for (const { name, at, nth, resumed } of stateWrites) {
     it(`kill -9 ${name}: the next run resumes without \`state reset\` and ends as a clean run`, async () => {
-      await freshSite();
+      await startCase('initial', 'fresh');
       if (resumed) {
         // A first run stops after one page (maxRuntime): the cycle is resumed next time.
         await configure('soft', true, { maxRuntime: 0.001 });
-        const first = await harness.runJobs();
+        const first = await harness.runJobs([], runEnv);
         expect(first.stdout).toContain('cycle continues next run');
       }
       await configure('soft', true);
       const hook = fileURLToPath(new URL('./kill-at-state-write.ts', import.meta.url));
       const events = join(harness.directory, `state-writes-${++runs}.log`);
-      Object.assign(harness.env, {
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim(),
-        ENTRA_WP_SYNC_TEST_KILL_AT: at,
-        ENTRA_WP_SYNC_TEST_KILL_NTH: String(nth),
-        ENTRA_WP_SYNC_TEST_KILL_LOG: events,
-      });
-      try {
-        const result = await harness.run([
-          'run',
-          '-c',
-          harness.configPath,
-          '--out',
-          join(harness.directory, `x-${runs}`),
-        ]);
-        expect(
-          result.signal,
-          `the run was not killed ${at} #${nth}:\n${await readFile(events, 'utf8').catch(() => '')}`,
-        ).toBe('SIGKILL');
-      } finally {
-        for (const key of ['NODE_OPTIONS', 'ENTRA_WP_SYNC_TEST_KILL_AT', 'ENTRA_WP_SYNC_TEST_KILL_NTH'])
-          delete harness.env[key];
-        delete harness.env.ENTRA_WP_SYNC_TEST_KILL_LOG;
-      }
+      // Only the killed run loads the hook; the rerun below runs with the case's runEnv.
+      const result = await harness.run(
+        ['run', '-c', harness.configPath, '--out', join(harness.directory, `x-${runs}`)],
+        {
+          ...runEnv,
+          NODE_OPTIONS: `--import ${hook}`,
+          ENTRA_WP_SYNC_TEST_KILL_AT: at,
+          ENTRA_WP_SYNC_TEST_KILL_NTH: String(nth),
+          ENTRA_WP_SYNC_TEST_KILL_LOG: events,
+        },
+      );
+      expect(
+        result.signal,
+        `the run was not killed ${at} #${nth}:\n${await readFile(events, 'utf8').catch(() => '')}`,
+      ).toBe('SIGKILL');
       await proxy.settled();
       await rerun();
       await expectState(cleanRuns.get('initial')!);
       // The rerun took the job's lock and cleared what the killed write left aside.
-      expect((await readdir(stateDirectory())).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+      expect((await readdir(stateDirectory)).filter((file) => file.endsWith('.tmp'))).toEqual([]);
     });
   }
 
   for (const { name, point, batching, mode } of deletionPhaseCases()) {
     it(`kill -9 in a run with removals ${name}, then a rerun: the leavers removed, nobody else`, async () => {
-      await prepareDeletionPhase();
-      await synced.restore();
+      await cleanDeletionRuns();
+      await startCase('changed', synced);
       await configure(mode, batching);
       await runKilledAt(point);
       const partial = await siteUsers(harness.site);
@@ -394,30 +421,38 @@ describe('Crashes', () => {
     });
   }
 
-  const checkpointFile = () => join(stateDirectory(), 'staff.checkpoint.json');
-  const seenFile = () => join(stateDirectory(), 'staff.seen');
-  let midCycle: SavedSite | undefined;
+  const checkpointFile = () => join(stateDirectory, 'staff.checkpoint.json');
+  const seenFile = () => join(stateDirectory, 'staff.seen');
+  let midCycle: Promise<SavedSite> | undefined;
   let intact = '';
-  let before: SnapshotUser[] = [];
+  let beforeDamage: SnapshotUser[] = [];
 
-  /** A synced site, the deletion phase in Entra, and a cycle stopped after its first page. */
-  async function prepareMidCycle(): Promise<SavedSite> {
-    if (midCycle) return midCycle;
-    await prepareDeletionPhase();
-    await synced.restore();
-    await configure('soft', true, { maxRuntime: 0.001 });
-    const first = await harness.runJobs();
-    expect(first.stdout).toContain('cycle continues next run');
-    await configure('soft', true);
-    intact = await readFile(checkpointFile(), 'utf8');
-    expect(JSON.parse(intact)).toMatchObject({ job: 'staff', pagesDone: 1 });
-    before = await snapshot(harness.site);
-    midCycle = await saveSite(harness.site, stateDirectory(), 'crash_midcycle');
+  /**
+   * A synced site, the deletion phase in Entra, and a cycle stopped after its first page:
+   * saved once, put back by each case that starts from it.
+   */
+  function savedMidCycle(): Promise<SavedSite> {
+    midCycle ??= (async () => {
+      await startCase('changed', synced);
+      await configure('soft', true, { maxRuntime: 0.001 });
+      const first = await harness.runJobs([], runEnv);
+      expect(first.stdout).toContain('cycle continues next run');
+      intact = await readFile(checkpointFile(), 'utf8');
+      expect(JSON.parse(intact)).toMatchObject({ job: 'staff', pagesDone: 1 });
+      beforeDamage = await snapshot(harness.site);
+      return saveSite(harness.site, stateDirectory, 'crash_midcycle');
+    })();
     return midCycle;
   }
 
+  /** The mid-cycle site and state put back, with a config that would finish the cycle. */
+  async function startMidCycle(): Promise<void> {
+    await startCase('changed', await savedMidCycle());
+    await configure('soft', true);
+  }
+
   afterAll(async () => {
-    await midCycle?.drop();
+    await (await midCycle)?.drop();
   });
 
   const damages: Array<[string, 'checkpoint' | 'seen', () => Promise<void>]> = [
@@ -461,27 +496,26 @@ describe('Crashes', () => {
 
   for (const [what, file, damage] of damages) {
     it(`a checkpoint ${what}: the run stops (exit 1), names the damaged file, advises \`state reset\`, and writes nothing`, async () => {
-      const saved = await prepareMidCycle();
-      await saved.restore();
+      await startMidCycle();
       await damage();
       const damaged = await readFile(file === 'seen' ? seenFile() : checkpointFile());
       proxy.requests.length = 0;
-      const result = await harness.runJobs();
+      const result = await harness.runJobs([], runEnv);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toContain(file === 'seen' ? seenFile() : checkpointFile());
       expect(result.stderr).toContain('entra-wp-sync state reset --job staff');
       expect(proxy.count(writesUsers), 'user writes sent to WordPress').toBe(0);
-      expect(differences(await snapshot(harness.site), before)).toEqual([]);
+      expect(differences(await snapshot(harness.site), beforeDamage)).toEqual([]);
       // The damaged file is left for a person to look at.
       expect(await readFile(file === 'seen' ? seenFile() : checkpointFile())).toEqual(damaged);
     });
   }
 
   it('after `state reset` on a damaged checkpoint, the next run syncs a fresh cycle: the leavers removed, nobody else', async () => {
-    const saved = await prepareMidCycle();
-    await saved.restore();
+    await cleanDeletionRuns();
+    await startMidCycle();
     await writeFile(checkpointFile(), intact.slice(0, 10));
-    const reset = await harness.run(['state', 'reset', '--job', 'staff', '-c', harness.configPath]);
+    const reset = await harness.run(['state', 'reset', '--job', 'staff', '-c', harness.configPath], runEnv);
     expect(reset.code, reset.stderr).toBe(0);
     await rerun();
     await expectState(cleanRuns.get('soft')!);

@@ -1,13 +1,16 @@
 // A synced site saved once and put back before each case, so that a suite of crashes
 // during removals does not pay for creating every user again: the site's database is
 // copied table by table (as the test bed's reset does) and the job's state directory
-// file by file.
+// file by file (into the directory it came from, or a case's own).
 import { cp, rm } from 'node:fs/promises';
 import { type WordPressSite, wordpressStack, workerSiteIndex } from '../support/wordpress-site.ts';
 
 export interface SavedSite {
-  /** Puts the site's database and the state directory back as they were when saved. */
-  restore(): Promise<void>;
+  /**
+   * Puts the site's database back as it was when saved, and the state directory's files
+   * into `into` (by default the directory they were saved from), replacing what it held.
+   */
+  restore(into?: string): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -43,10 +46,10 @@ export async function saveSite(
   await rm(savedState, { recursive: true, force: true });
   await cp(stateDirectory, savedState, { recursive: true });
   return {
-    async restore() {
+    async restore(into = stateDirectory) {
       await stack.runSql(site.index, copyStatements(copy, site.dbName, tables));
-      await rm(stateDirectory, { recursive: true, force: true });
-      await cp(savedState, stateDirectory, { recursive: true });
+      await rm(into, { recursive: true, force: true });
+      await cp(savedState, into, { recursive: true });
     },
     async drop() {
       await stack.runSql(site.index, `DROP DATABASE IF EXISTS ${quoted(copy)};`);

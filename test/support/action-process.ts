@@ -7,7 +7,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FakeGraph } from '../fixtures/fake-graph/index.ts';
 import { startNodeScript } from './cli-process.ts';
 
 const dist = (file: string) => fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));
@@ -106,24 +105,5 @@ export async function readOutputs(files: RunnerFiles): Promise<Record<string, st
   return parseRunnerFile(await readFile(files.output, 'utf8'));
 }
 
-/**
- * Holds the `nth` request for a page of users at the fake Graph: `arrived` resolves when
- * it comes in (the run has its lock and is mid-cycle), `release()` lets Graph answer.
- */
-export function holdUsersPage(graph: FakeGraph, nth: number) {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let arrive!: () => void;
-  const arrived = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  let pages = 0;
-  graph.faults.hold = (path) => {
-    if (path !== '/v1.0/users' || ++pages !== nth) return undefined;
-    arrive();
-    return released;
-  };
-  return { arrived, release };
-}
+// Where the Action's tests have always found it.
+export { holdUsersPage } from './graph-hooks.ts';

@@ -1,5 +1,8 @@
 // Runs the product's CLI as a child process, the way a container or cron host would,
-// so that NODE_EXTRA_CA_CERTS (read only at start) can trust the fake Graph.
+// so that NODE_EXTRA_CA_CERTS (read only at start) can trust the fake Graph. A child sees
+// only the environment its test gives it, plus where programs, home and temporary files
+// are: nothing from the shell that runs the tests (AZURE_*, ENTRA_WP_SYNC_*, GITHUB_*,
+// NODE_OPTIONS, LANG) can change what a test exercises.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +22,18 @@ export interface RunningCli {
   result: Promise<CliResult>;
 }
 
+/** What a child takes from the test run's own environment; everything else its test sets. */
+export const inheritedVariables = ['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'SYSTEMROOT'] as const;
+
+/** `env` and the inherited variables: the whole environment of a child (an undefined value unsets). */
+export function isolatedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const inherited: NodeJS.ProcessEnv = {};
+  for (const name of inheritedVariables) {
+    if (process.env[name] !== undefined) inherited[name] = process.env[name];
+  }
+  return { ...inherited, ...env };
+}
+
 export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
   return startNodeScript(cliEntry, args, env);
 }
@@ -31,7 +46,7 @@ export function startNodeScript(
   cwd?: string,
 ): RunningCli {
   const child = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, ...env },
+    env: isolatedEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(cwd ? { cwd } : {}),
   });

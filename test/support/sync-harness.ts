@@ -18,19 +18,47 @@ export interface SyncHarness {
   site: WordPressSite;
   directory: string;
   configPath: string;
+  /**
+   * The whole environment of the harness's runs: the secrets and the fake Graph's CA, and
+   * no variable of the shell running the tests (see harnessEnv). A test that needs a
+   * switch passes it to the run; `undefined` there unsets a variable.
+   */
   env: NodeJS.ProcessEnv;
   writeConfig(job?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<string>;
-  run(args: string[]): Promise<CliResult>;
+  run(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
   /** `run` with the config into a fresh output directory, with its rows and summary.md. */
-  runJobs(extra?: string[]): Promise<CliResult & { rows: Array<Record<string, unknown>>; summary: string }>;
-  start(args: string[]): RunningCli;
+  runJobs(extra?: string[], env?: NodeJS.ProcessEnv): Promise<JobsRun>;
+  start(args: string[], env?: NodeJS.ProcessEnv): RunningCli;
   wordpressUsers(): Promise<WordPressRestUser[]>;
   readResults(outDir: string): Promise<Array<Record<string, unknown>>>;
   stop(): Promise<void>;
 }
 
+/** A `run` of the config: its exit, its result rows and its summary.md ('' when it wrote none). */
+export type JobsRun = CliResult & { outDir: string; rows: Array<Record<string, unknown>>; summary: string };
+
 /** Users as the REST API returns them with context=edit. */
 export type WordPressRestUser = WordPressUser;
+
+/**
+ * Everything a harness run sees besides PATH, HOME and the temporary directory
+ * (cli-process.ts): built from these values only, never from process.env, so that a
+ * developer's ENTRA_WP_SYNC_BATCH=off, AZURE_CLIENT_CERTIFICATE_PATH or GITHUB_ACTIONS
+ * cannot change what the suite exercises.
+ */
+export function harnessEnv(graph: FakeGraph, site: WordPressSite): NodeJS.ProcessEnv {
+  return {
+    AZURE_CLIENT_SECRET: testClientSecret,
+    WORDPRESS_APP_PASSWORD: site.appPassword,
+    NODE_EXTRA_CA_CERTS: graph.caBundleFile,
+    // Children spawned with the whole of process.env on top of this (test/dist/bundles)
+    // still run as outside a GitHub runner and a CI terminal.
+    GITHUB_ACTIONS: '',
+    CI: '',
+    // Tests follow the run page by page (the default is a line every 5 s at most).
+    ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS: '0',
+  };
+}
 
 export async function startSyncHarness(
   users: FakeUser[],
@@ -41,18 +69,7 @@ export async function startSyncHarness(
   const graph = await startLocalGraph(new FakeTenant(users), app, fake);
   const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-test-'));
   const configPath = join(directory, 'jobs.yaml');
-  const env: NodeJS.ProcessEnv = {
-    AZURE_CLIENT_SECRET: testClientSecret,
-    WORDPRESS_APP_PASSWORD: site.appPassword,
-    NODE_EXTRA_CA_CERTS: graph.caBundleFile,
-    GITHUB_ACTIONS: '',
-    // Tests follow the run page by page (the default is a line every 5 s at most).
-    ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS: '0',
-    ...(process.env.ENTRA_WP_SYNC_FULL_INDEX_LIMIT
-      ? { ENTRA_WP_SYNC_FULL_INDEX_LIMIT: process.env.ENTRA_WP_SYNC_FULL_INDEX_LIMIT }
-      : {}),
-    CI: '',
-  };
+  const env = harnessEnv(graph, site);
   let runs = 0;
   const harness: SyncHarness = {
     graph,
@@ -71,18 +88,21 @@ export async function startSyncHarness(
       });
       return configPath;
     },
-    run: (args) => runCliProcess(args, env),
-    async runJobs(extra = []) {
-      const out = join(directory, `run-${++runs}`);
-      const result = await runCliProcess(['run', '-c', configPath, '--out', out, ...extra], env);
-      if (result.code === 2) return { ...result, rows: [], summary: '' };
-      return {
-        ...result,
-        rows: await harness.readResults(out),
-        summary: await readFile(join(out, 'summary.md'), 'utf8'),
-      };
+    run: (args, overrides = {}) => runCliProcess(args, { ...env, ...overrides }),
+    async runJobs(extra = [], overrides = {}) {
+      const outDir = join(directory, `run-${++runs}`);
+      const result = await runCliProcess(['run', '-c', configPath, '--out', outDir, ...extra], {
+        ...env,
+        ...overrides,
+      });
+      // A run stopped before its first job (bad usage, a crash) writes neither file.
+      const summary = await readFile(join(outDir, 'summary.md'), 'utf8').catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+        throw error;
+      });
+      return { ...result, outDir, rows: await harness.readResults(outDir), summary };
     },
-    start: (args) => startCli(args, env),
+    start: (args, overrides = {}) => startCli(args, { ...env, ...overrides }),
     async wordpressUsers() {
       const users: WordPressRestUser[] = [];
       for (let page = 1; ; page++) {

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
+import { usersPageRequests } from '../support/graph-hooks.ts';
 import { type SyncHarness, startSyncHarness, type WordPressRestUser } from '../support/sync-harness.ts';
 import { runPhpOnSite } from '../support/wordpress-site.ts';
 
@@ -17,6 +17,10 @@ const byObjectId = (users: WordPressRestUser[], id: string) =>
   users.find((user) => user.meta.entra_wp_sync_object_id === id);
 const actions = (rows: Array<Record<string, unknown>>, action: string) =>
   rows.filter((row) => row.action === action).map((row) => row.objectId);
+const disabledOnSite = (users: WordPressRestUser[]) =>
+  users
+    .filter((user) => user.meta.entra_wp_sync_status === 'disabled')
+    .map((user) => user.meta.entra_wp_sync_object_id);
 
 describe('removing users no longer in Entra', () => {
   it('disables them, keeps their roles to restore, and never touches admins, protected users or itself', async () => {
@@ -102,13 +106,7 @@ describe('removing users no longer in Entra', () => {
   it('refuses to start, writing nothing, when reassignPostsTo is not a user', async () => {
     harness = await startSyncHarness(generateUsers(3, 44));
     await harness.writeConfig({ actions: { delete: 'hard', reassignPostsTo: 'nobody-here' } });
-    const result = await harness.run([
-      'run',
-      '-c',
-      harness.configPath,
-      '--out',
-      join(harness.directory, 'x'),
-    ]);
+    const result = await run();
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('actions.reassignPostsTo "nobody-here" is not a user');
     expect((await harness.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_object_id)).toHaveLength(
@@ -183,19 +181,39 @@ describe('removing users no longer in Entra', () => {
     expect(actions(gone.rows, 'disabled')).toEqual([salesManager.id]);
   });
 
-  it('removes nobody after a cycle with a read error, and says why', async () => {
+  it('removes nobody in a cycle a Graph read error cuts short, and the next complete cycle removes the leaver', async () => {
     const people = generateUsers(30, 48);
     harness = await startSyncHarness(people);
-    await harness.writeConfig({ actions: { delete: 'soft' }, limits: { pageSize: 10 } });
-    await run();
-    harness.graph.tenant.removeUser(people[29]!.id);
-    harness.graph.faults.once({ path: /\/v1\.0\/users$/, status: 403, skip: 1 });
+    // maxDeletes above the site, so a removal this cycle wrongly planned would be carried
+    // out, not held; pages of 10 and an error on the last, so the cycle has seen 20 of 30
+    // managed users, too many for the "read too few users" hold to step in.
+    await harness.writeConfig({
+      actions: { delete: 'soft' },
+      limits: { pageSize: 10 },
+      safety: { maxDeletes: 100 },
+    });
+    expect((await run()).code).toBe(0);
+    const leaver = people[29]!;
+    harness.graph.tenant.removeUser(leaver.id);
+    // Pages 1 and 2 answer; page 3 (the last 9 users) gets a 403.
+    harness.graph.faults.once({ path: /^\/v1\.0\/users$/, status: 403, skip: 2 });
+    harness.graph.requests.length = 0;
     const failed = await run();
-    expect(failed.code).toBe(1);
+    expect(usersPageRequests(harness.graph).map((request) => request.status)).toEqual([200, 200, 403]);
+    // Nobody the cycle did not see was removed: not the 9 users of page 3, not the leaver.
     expect(actions(failed.rows, 'disabled')).toEqual([]);
-    expect(failed.summary).toContain('No one was removed: the cycle could not read every user from Entra');
-    expect(
-      (await harness.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_status === 'disabled'),
-    ).toHaveLength(0);
+    expect(actions(failed.rows, 'unchanged')).toHaveLength(20);
+    expect(disabledOnSite(await harness.wordpressUsers())).toEqual([]);
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(failed.summary).toContain(
+      'No one was removed: the cycle could not read every user from Entra, and removals only follow a complete cycle.',
+    );
+
+    // Graph answers again: the cycle completes from page 3 and removes exactly the leaver.
+    const next = await run();
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.summary).toContain('Cycle complete');
+    expect(actions(next.rows, 'disabled')).toEqual([leaver.id]);
+    expect(disabledOnSite(await harness.wordpressUsers())).toEqual([leaver.id]);
   });
 });

@@ -1,78 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { parseMapping } from '../../src/config/mapping.ts';
 import type { WordPressUser } from '../../src/model/wordpress-user.ts';
-import type { DesiredUser } from '../../src/rules/desired-user.ts';
+import { CycleClaims } from '../../src/rules/claims.ts';
 import { mapEntraUser, type UserMappingSettings } from '../../src/rules/map-user.ts';
-import { CycleClaims, type PlanSettings, planChanges } from '../../src/rules/plan.ts';
-import { WordPressUserIndex } from '../../src/rules/user-index.ts';
-
-const settings: PlanSettings = {
-  jobName: 'staff',
-  match: ['objectId', 'email', 'username'],
-  create: true,
-  update: true,
-  rolesMode: 'replace',
-  manageAdministrators: false,
-  adoption: { objectIdKeys: ['aadObjectId'] },
-  privilegedRoles: new Set(['administrator']),
-};
-
-const mapping: UserMappingSettings = {
-  map: {
-    user_login: parseMapping('userPrincipalName'),
-    user_email: parseMapping(['mail', 'otherMails', 'userPrincipalName']),
-    first_name: parseMapping('givenName'),
-    last_name: parseMapping('surname'),
-    display_name: parseMapping(['displayName', '{givenName} {surname}']),
-    meta: { department: parseMapping('department') },
-  },
-  guests: 'ignore',
-  defaultRole: 'subscriber',
-};
-
-function desired(entra: Record<string, unknown> & { id: string }): DesiredUser {
-  const result = mapEntraUser(entra, mapping);
-  if (!('login' in result)) throw new Error(`unmappable: ${result.reason}`);
-  return result;
-}
-
-/** What WordPress would store for a create body (it returns these fields). */
-function storedFrom(id: number, body: Record<string, unknown>): WordPressUser {
-  return {
-    id,
-    username: String(body.username),
-    email: String(body.email),
-    roles: body.roles as string[],
-    first_name: String(body.first_name ?? ''),
-    last_name: String(body.last_name ?? ''),
-    name: String(body.name ?? ''),
-    nickname: String(body.nickname ?? body.username),
-    description: '',
-    url: '',
-    locale: '',
-    meta: body.meta as Record<string, unknown>,
-  };
-}
-
-const ada = {
-  id: '11111111-1111-4111-8111-111111111111',
-  userPrincipalName: 'ada@contoso.com',
-  mail: 'Ada.Lovelace@contoso.com',
-  givenName: 'Ada',
-  surname: 'Lovelace',
-  displayName: 'Ada Lovelace',
-  department: 'Engines',
-};
+import { type PlanSettings, planPage } from '../../src/rules/plan.ts';
+import {
+  ada,
+  planMapping as mapping,
+  planFor,
+  planInput,
+  storedAda,
+  storedFrom,
+} from '../support/plan-fixtures.ts';
 
 describe('planChanges', () => {
   it('plans a create with the marker for an Entra user WordPress does not have', () => {
-    const changes = planChanges({
-      desired: [desired(ada)],
-      unmapped: [],
-      index: new WordPressUserIndex(),
-      settings,
-      claims: new CycleClaims(),
-    });
+    const changes = planFor();
     expect(changes).toHaveLength(1);
     const change = changes[0]!;
     expect(change.action).toBe('create');
@@ -94,42 +37,15 @@ describe('planChanges', () => {
       surname: 'Þórsdóttir <b>Dr</b>',
       displayName: 'Zoë\tÅngström 100%25',
     };
-    const first = planChanges({
-      desired: [desired(tricky)],
-      unmapped: [],
-      index: new WordPressUserIndex(),
-      settings,
-      claims: new CycleClaims(),
-    })[0]!;
+    const first = planFor({ entra: [tricky] })[0]!;
     if (first.action !== 'create') throw new Error('expected a create');
-    const index = new WordPressUserIndex([storedFrom(7, first.body)]);
-    const second = planChanges({
-      desired: [desired(tricky)],
-      unmapped: [],
-      index,
-      settings,
-      claims: new CycleClaims(),
-    });
+    const second = planFor({ entra: [tricky], wordpress: [storedFrom(7, first.body)] });
     expect(second.map((change) => change.action)).toEqual(['unchanged']);
   });
 
   it('updates only the fields that differ and never sends a password', () => {
-    const existing = storedFrom(3, {
-      username: 'ada@contoso.com',
-      email: 'ada.lovelace@CONTOSO.com',
-      roles: ['subscriber'],
-      first_name: 'Ada',
-      last_name: 'Byron',
-      name: 'Ada Lovelace',
-      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'], department: 'Engines' },
-    });
-    const [change] = planChanges({
-      desired: [desired(ada)],
-      unmapped: [],
-      index: new WordPressUserIndex([existing]),
-      settings,
-      claims: new CycleClaims(),
-    });
+    const existing = storedAda(3, { email: 'ada.lovelace@CONTOSO.com', last_name: 'Byron' });
+    const [change] = planFor({ wordpress: [existing] });
     expect(change?.action).toBe('update');
     if (change?.action !== 'update') return;
     // Email differs only in case: WordPress treats that as the same address.
@@ -139,29 +55,14 @@ describe('planChanges', () => {
 
   const managingSince = new Date('2026-06-01T00:00:00Z');
   const unmarkedAda = (identity: WordPressUser['entra_wp_sync_identity']) => ({
-    ...storedFrom(5, {
-      username: 'alovelace',
-      email: 'ada.lovelace@contoso.com',
-      roles: ['subscriber'],
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      name: 'Ada Lovelace',
-      meta: {},
-    }),
+    ...storedAda(5, { username: 'alovelace', email: 'ada.lovelace@contoso.com', meta: {} }),
     entra_wp_sync_identity: identity,
   });
-  const planFor = (user: WordPressUser, overrides: Partial<PlanSettings> = {}) =>
-    planChanges({
-      desired: [desired(ada)],
-      unmapped: [],
-      index: new WordPressUserIndex([user]),
-      settings: { ...settings, ...overrides },
-      claims: new CycleClaims(),
-      managingSince,
-    });
+  const planAgainst = (user: WordPressUser, settings: Partial<PlanSettings> = {}) =>
+    planFor({ wordpress: [user], settings, managingSince });
 
   it('adopts an unmarked user found by email who had it before the job began, instead of creating a second one', () => {
-    const [change] = planFor(
+    const [change] = planAgainst(
       unmarkedAda({ registeredAt: '2025-01-01T00:00:00Z', identityChangedAt: null, linkedObjectIds: {} }),
     );
     expect(change?.action).toBe('update');
@@ -184,7 +85,7 @@ describe('planChanges', () => {
     ],
     ['on a site that cannot show its history', undefined, /no companion plugin/],
   ])('holds an unmarked user found by email %s, and writes nothing', (_case, identity, reason) => {
-    const [change] = planFor(unmarkedAda(identity ? { ...identity, linkedObjectIds: {} } : undefined));
+    const [change] = planAgainst(unmarkedAda(identity ? { ...identity, linkedObjectIds: {} } : undefined));
     expect(change?.action).toBe('held');
     if (change?.action !== 'held') return;
     expect(change.reason).toMatch(reason);
@@ -198,11 +99,11 @@ describe('planChanges', () => {
         identityChangedAt: null,
         linkedObjectIds: { aadObjectId: id },
       });
-    expect(planFor(linked(ada.id))[0]).toMatchObject({
+    expect(planAgainst(linked(ada.id))[0]).toMatchObject({
       action: 'update',
       adoption: expect.stringContaining('aadObjectId'),
     });
-    expect(planFor(linked('22222222-2222-4222-8222-222222222222'))[0]).toMatchObject({
+    expect(planAgainst(linked('22222222-2222-4222-8222-222222222222'))[0]).toMatchObject({
       action: 'held',
       reason: expect.stringContaining('another Entra object ID'),
     });
@@ -215,12 +116,8 @@ describe('planChanges', () => {
       linkedObjectIds: {},
     });
     const approvedFor = (wordpressId: number) =>
-      planChanges({
-        desired: [desired(ada)],
-        unmapped: [],
-        index: new WordPressUserIndex([user]),
-        settings,
-        claims: new CycleClaims(),
+      planFor({
+        wordpress: [user],
         managingSince,
         approvedAdoptions: { pairs: new Map([[ada.id, wordpressId]]), by: 'pat' },
       })[0];
@@ -242,49 +139,31 @@ describe('planChanges', () => {
         entra_wp_sync_restore_roles: ['administrator', 'author'],
       },
     };
-    const [change] = planFor(disabled, { rolesMode: 'add' });
+    const [change] = planAgainst(disabled, { rolesMode: 'add' });
     expect(change?.action).toBe('restore');
     if (change?.action !== 'restore') return;
     expect(change.patch.roles).toEqual(['author', 'subscriber']);
   });
 
   it('does not plan updates for meta keys the site does not expose over REST', () => {
-    const existing = storedFrom(6, {
-      username: 'ada@contoso.com',
-      email: 'Ada.Lovelace@contoso.com',
-      roles: ['subscriber'],
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      name: 'Ada Lovelace',
+    const existing = storedAda(6, {
       // `department` is not registered on the site, so REST leaves it out.
       meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'] },
     });
-    const [change] = planChanges({
-      desired: [desired(ada)],
-      unmapped: [],
-      index: new WordPressUserIndex([existing]),
-      settings,
-      claims: new CycleClaims(),
-    });
+    const [change] = planFor({ wordpress: [existing] });
     expect(change?.action).toBe('unchanged');
   });
 
   it('reports two WordPress users matching one Entra user as an error, not a guess', () => {
     const a = storedFrom(8, { username: 'ada1', email: 'Ada.Lovelace@contoso.com', roles: [], meta: {} });
     const b = storedFrom(9, { username: 'ada2', email: 'ada.lovelace@contoso.com', roles: [], meta: {} });
-    const [change] = planChanges({
-      desired: [desired(ada)],
-      unmapped: [],
-      index: new WordPressUserIndex([a, b]),
-      settings,
-      claims: new CycleClaims(),
-    });
+    const [change] = planFor({ wordpress: [a, b] });
     expect(change?.action).toBe('error');
     if (change?.action !== 'error') return;
     expect(change.reason).toContain('2 WordPress users match by email');
   });
 
-  it('refuses the second of two Entra users sharing an email, even across pages', () => {
+  it('refuses the second of two Entra users sharing an email, even across pages, without changing the claims it is given', () => {
     const claims = new CycleClaims();
     const twin = {
       ...ada,
@@ -292,44 +171,20 @@ describe('planChanges', () => {
       userPrincipalName: 'ada2@contoso.com',
       mail: 'ADA.lovelace@contoso.com',
     };
-    const first = planChanges({
-      desired: [desired(ada)],
-      unmapped: [],
-      index: new WordPressUserIndex(),
-      settings,
-      claims,
-    });
-    const second = planChanges({
-      desired: [desired(twin)],
-      unmapped: [],
-      index: new WordPressUserIndex(),
-      settings,
-      claims,
-    });
-    expect(first[0]?.action).toBe('create');
-    expect(second[0]?.action).toBe('error');
-    if (second[0]?.action !== 'error') return;
-    expect(second[0].reason).toContain(ada.id);
+    const firstPage = planPage(planInput({ claims }));
+    expect(claims.emails.size).toBe(0);
+    claims.add(firstPage.claimed);
+    const [second] = planFor({ entra: [twin], claims });
+    expect(firstPage.changes[0]?.action).toBe('create');
+    expect(second?.action).toBe('error');
+    if (second?.action !== 'error') return;
+    expect(second.reason).toContain(ada.id);
   });
 
   it('does not change the roles of an administrator unless the job may', () => {
-    const admin = storedFrom(1, {
-      username: 'ada@contoso.com',
-      email: 'Ada.Lovelace@contoso.com',
-      roles: ['administrator'],
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      name: 'Ada Lovelace',
-      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'], department: 'Engines' },
-    });
+    const admin = storedAda(1, { roles: ['administrator'] });
     const plan = (manageAdministrators: boolean) =>
-      planChanges({
-        desired: [desired(ada)],
-        unmapped: [],
-        index: new WordPressUserIndex([admin]),
-        settings: { ...settings, manageAdministrators },
-        claims: new CycleClaims(),
-      })[0];
+      planFor({ wordpress: [admin], settings: { manageAdministrators } })[0];
     expect(plan(false)?.action).toBe('unchanged');
     const allowed = plan(true);
     expect(allowed?.action).toBe('update');
@@ -337,22 +192,8 @@ describe('planChanges', () => {
   });
 
   it('keeps roles the mapping does not give in add mode', () => {
-    const editor = storedFrom(4, {
-      username: 'ada@contoso.com',
-      email: 'Ada.Lovelace@contoso.com',
-      roles: ['editor'],
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      name: 'Ada Lovelace',
-      meta: { entra_wp_sync_object_id: ada.id, entra_wp_sync_jobs: ['staff'], department: 'Engines' },
-    });
-    const [change] = planChanges({
-      desired: [desired(ada)],
-      unmapped: [],
-      index: new WordPressUserIndex([editor]),
-      settings: { ...settings, rolesMode: 'add' },
-      claims: new CycleClaims(),
-    });
+    const editor = storedAda(4, { roles: ['editor'] });
+    const [change] = planFor({ wordpress: [editor], settings: { rolesMode: 'add' } });
     expect(change?.action).toBe('update');
     if (change?.action === 'update') expect(change.patch.roles).toEqual(['editor', 'subscriber']);
   });

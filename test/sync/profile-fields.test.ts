@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeUser } from '../fixtures/fake-graph/index.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
@@ -40,7 +39,7 @@ describe('profile fields and meta from Entra', () => {
         meta: { cost_center: 'extension_1a2b3c4d_costCenter', department: 'department' },
       },
     });
-    const first = await harness.run(['run', '-c', harness.configPath, '--out', join(harness.directory, 'a')]);
+    const first = await harness.runJobs();
     expect(first.code).toBe(0);
     expect(first.stderr).toContain('the site does not accept the meta keys department');
     const stored = JSON.parse(
@@ -72,13 +71,7 @@ describe('profile fields and meta from Entra', () => {
       ]),
     );
 
-    const second = await harness.run([
-      'run',
-      '-c',
-      harness.configPath,
-      '--out',
-      join(harness.directory, 'b'),
-    ]);
+    const second = await harness.runJobs();
     expect(second.stdout).toContain('staff: 1 unchanged');
   });
 });

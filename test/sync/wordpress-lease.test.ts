@@ -6,8 +6,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeGraph, generateUsers } from '../fixtures/fake-graph/index.ts';
+import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import { startCli } from '../support/cli-process.ts';
+import { holdUsersPage, runSignalledAtPage } from '../support/graph-hooks.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 import { startWordPressProxy, type WordPressProxy } from '../support/wordpress-proxy.ts';
 import { adminHeaders, runPhpOnSite } from '../support/wordpress-site.ts';
@@ -47,25 +48,6 @@ const expireLock = () =>
 const linkedUsers = async (h: SyncHarness) =>
   (await h.wordpressUsers()).filter((user) => user.meta.entra_wp_sync_object_id);
 
-/** Holds the nth Graph page of users until released; `reached` resolves when the sync asks for it. */
-function holdPage(graph: FakeGraph, nth: number): { reached: Promise<void>; release: () => void } {
-  let pages = 0;
-  let release = () => {};
-  let arrive = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const reached = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  graph.faults.hold = (path) => {
-    if (path !== '/v1.0/users' || ++pages !== nth) return undefined;
-    arrive();
-    return gate;
-  };
-  return { reached, release };
-}
-
 /** Rejects when `promise` has not settled within `ms`: the thing waited for did not happen. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -87,19 +69,23 @@ describe('the run lock on the site is a lease', () => {
     harness = await startSyncHarness(generateUsers(30, 81));
     const h = harness;
     await h.writeConfig({ limits: { pageSize: 10 } }, { state: { backend: 'wordpress' } });
-    const page = holdPage(h.graph, 2);
-    const killed = h.start(['run', '-c', h.configPath, '--out', join(h.directory, 'killed')]);
-    await page.reached;
-    const lock = await lockOnSite();
-    if (!lock) throw new Error('the running sync holds no lock on the site');
-    const now = Date.now() / 1000;
-    expect(lock.expiresAt).toBeLessThanOrEqual(Math.ceil(now) + 120);
-    expect(lock.expiresAt).toBeGreaterThan(now + 60);
-    expect(lock).toMatchObject({ pid: killed.child.pid, host: hostname() });
-    killed.child.kill('SIGKILL');
-    expect((await killed.result).signal).toBe('SIGKILL');
-    page.release();
-    h.graph.faults.hold = undefined;
+    const seen: { lock?: SiteLock } = {};
+    const killed = await runSignalledAtPage(h, {
+      page: 2,
+      signal: 'SIGKILL',
+      async whileHeld(cli) {
+        const lock = await lockOnSite();
+        if (!lock) throw new Error('the running sync holds no lock on the site');
+        seen.lock = lock;
+        const now = Date.now() / 1000;
+        expect(lock.expiresAt).toBeLessThanOrEqual(Math.ceil(now) + 120);
+        expect(lock.expiresAt).toBeGreaterThan(now + 60);
+        expect(lock).toMatchObject({ pid: cli.child.pid, host: hostname() });
+      },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const lock = seen.lock;
+    if (!lock) throw new Error('the running sync held no lock on the site');
     expect(await linkedUsers(h)).toHaveLength(10);
 
     // While the lease lasts: skipped, not failed, with who holds it and until when.
@@ -128,13 +114,13 @@ describe('the run lock on the site is a lease', () => {
     harness = await startSyncHarness(generateUsers(3, 82));
     const h = harness;
     await h.writeConfig({}, { state: { backend: 'wordpress' } });
-    const page = holdPage(h.graph, 1);
+    const page = holdUsersPage(h.graph, 1);
     // GitHub's variables as a workflow run sets them.
     const action = startCli(['run', '-c', h.configPath, '--out', join(h.directory, 'action')], {
       ...h.env,
       ...github,
     });
-    await page.reached;
+    await page.arrived;
     const lock = await lockOnSite();
     if (!lock) throw new Error('the running sync holds no lock on the site');
     expect(lock.runUrl).toBe('https://github.com/contoso/hr-sync/actions/runs/4242/attempts/2');
@@ -171,9 +157,9 @@ describe('the run lock on the site is a lease', () => {
     await h.writeConfig({ wordpress: { url: p.url } }, { state: { backend: 'wordpress' } });
     h.env.ENTRA_WP_SYNC_LEASE_RENEW_MS = '200';
     // Held at the first page: the lock is taken, and no checkpoint is saved until the page is done.
-    const page = holdPage(h.graph, 1);
+    const page = holdUsersPage(h.graph, 1);
     const running = h.start(['run', '-c', h.configPath, '--out', join(h.directory, 'long')]);
-    await page.reached;
+    await page.arrived;
     const taken = await lockOnSite();
     if (!taken) throw new Error('the running sync holds no lock on the site');
     const at = await within(renewed, 15_000, 'a renewal of the lease while the page was held');
@@ -216,9 +202,9 @@ describe('the run lock on the site is a lease', () => {
         { state: { backend: 'wordpress' } },
       );
       if (renewMs) h.env.ENTRA_WP_SYNC_LEASE_RENEW_MS = renewMs;
-      const page = holdPage(h.graph, 2);
+      const page = holdUsersPage(h.graph, 2);
       const running = h.start(['run', '-c', h.configPath, '--out', join(h.directory, 'lost')]);
-      await page.reached;
+      await page.arrived;
       // Its lease ran out (the runner was paused, say) and another run took the job over.
       await runPhpOnSite(`
         update_option('entra_wp_sync_lock_staff', ['runId' => 'run-b', 'pid' => 77, 'host' => 'runner-9', 'startedAt' => '2026-11-23T10:00:00Z', 'runUrl' => '', 'expiresAt' => time() + 120], false);

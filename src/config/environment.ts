@@ -3,6 +3,7 @@
 // table, so a misspelt name does not compile); the Action masks the values of the secret
 // ones; README.md's table of variables is rendered from here (scripts/environment-reference.ts);
 // test/config/environment.test.ts fails when a module reads a variable that is not here.
+// Its length is the table's: one entry of five lines per variable, kept in one place on purpose.
 import { ActionableError, ExitCode } from '../errors.ts';
 import type { Env } from './env.ts';
 

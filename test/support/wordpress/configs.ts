@@ -9,6 +9,8 @@ export interface SiteLayout {
 
 export interface Layout {
   root: string;
+  /** The WordPress core the test bed's tree is linked from (e.g. /usr/share/wordpress). */
+  coreDir: string;
   wordpressDir: string;
   pluginDir: string;
   mariadbSocket: string;

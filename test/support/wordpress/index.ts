@@ -1,11 +1,12 @@
 // WordPress test bed: a real WordPress (MariaDB + PHP-FPM + nginx) with independent sites.
 export { connectWordPressStack, createStackClient } from './client.ts';
-export { startWordPressStack } from './stack.ts';
+export { startWordPressStack, testWordPressRelease } from './stack.ts';
 export type {
   StartWordPressStackOptions,
   WordPressSite,
   WordPressStack,
   WordPressStackClient,
+  WordPressStackCore,
   WordPressStackDescriptor,
   WordPressStackLogs,
 } from './types.ts';

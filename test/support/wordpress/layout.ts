@@ -1,11 +1,19 @@
 // Where the test bed puts things, the WordPress tree it builds, and how each service is launched.
-import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Layout, nginxConf, phpFpmConf, runPhpScript, wpConfig, wpContentFiles } from './configs.ts';
 import { runCommand, Service } from './processes.ts';
 
-const SYSTEM_WORDPRESS = '/usr/share/wordpress';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Runs a command that must succeed; the error carries its output (also appended to `log`). */
@@ -19,10 +27,11 @@ export async function checked(command: string, args: string[], what: string, log
   }
 }
 
-export function makeLayout(root: string, ports: number[], debug: boolean): Layout {
+export function makeLayout(root: string, ports: number[], debug: boolean, coreDir: string): Layout {
   const logs = join(root, 'logs');
   return {
     root,
+    coreDir,
     wordpressDir: join(root, 'wordpress'),
     pluginDir: join(repoRoot, 'wordpress-plugin'),
     mariadbSocket: join(root, 'run', 'mariadb.sock'),
@@ -43,16 +52,34 @@ export function makeLayout(root: string, ports: number[], debug: boolean): Layou
   };
 }
 
-/** Our own WordPress tree (hard links to Debian's files, our wp-config.php and wp-content) and the service configs. */
+/**
+ * Symlinks of the copied tree, pointing where they pointed in `coreDir`: Debian's package links
+ * into other packages relatively (wp-includes/ID3 → ../../../php/getid3), which the copy would
+ * break. Links whose target is missing (Debian's /etc/wordpress/htaccess) are removed.
+ */
+function repointSymlinks(sourceDir: string, dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) repointSymlinks(join(sourceDir, entry.name), path);
+    if (!entry.isSymbolicLink()) continue;
+    const target = readlinkSync(path);
+    const absolute = isAbsolute(target) ? target : resolve(sourceDir, target);
+    unlinkSync(path);
+    if (existsSync(absolute)) symlinkSync(absolute, path);
+  }
+}
+
+/** Our own WordPress tree (hard links to the core's files, our wp-config.php and wp-content) and the service configs. */
 export async function buildWordPressTree(layout: Layout): Promise<void> {
   const dir = layout.wordpressDir;
-  const linked = await runCommand('cp', ['-al', SYSTEM_WORDPRESS, dir]);
+  const linked = await runCommand('cp', ['-al', layout.coreDir, dir]);
   if (linked.code !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    await checked('cp', ['-r', SYSTEM_WORDPRESS, dir], 'Copying WordPress');
+    await checked('cp', ['-r', layout.coreDir, dir], 'Copying WordPress');
   }
+  repointSymlinks(layout.coreDir, dir);
   // Never write into a hard-linked file: remove the links, then create files of our own.
-  unlinkSync(join(dir, 'wp-config.php'));
+  rmSync(join(dir, 'wp-config.php'), { force: true });
   rmSync(join(dir, 'wp-content'), { recursive: true, force: true });
   writeFileSync(join(dir, 'wp-config.php'), wpConfig(layout));
   for (const [path, content] of Object.entries(wpContentFiles(layout))) {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureWordPressCore } from '../../../scripts/wordpress-core.ts';
 import { createStackClient, runPhpForSite, runSqlOnSocket } from './client.ts';
 import { adminCredentials, editorCredentials, installPhp } from './configs.ts';
 import {
@@ -22,6 +23,11 @@ import type {
 } from './types.ts';
 
 let running: Promise<WordPressStack> | undefined;
+
+/** The release (or core directory) whole-suite runs use: ENTRA_WP_SYNC_TEST_WORDPRESS, default bookworm. */
+export function testWordPressRelease(): string {
+  return process.env.ENTRA_WP_SYNC_TEST_WORDPRESS || 'bookworm';
+}
 
 /**
  * Starts the stack, or returns the one this process already started (options of a second
@@ -59,6 +65,11 @@ async function start(options: StartWordPressStackOptions): Promise<WordPressStac
     }
   };
 
+  const core = await time('core', () => ensureWordPressCore(options.coreDir ?? testWordPressRelease()));
+  if (core.release !== 'bookworm') {
+    // Not the default: say which one, so a run's log shows what it was tested against.
+    process.stderr.write(`WordPress test bed: WordPress ${core.version} (${core.release ?? core.coreDir})\n`);
+  }
   const root = options.root ?? mkdtempSync(join(tmpdir(), 'entra-wp-'));
   for (const sub of [
     'run',
@@ -73,7 +84,7 @@ async function start(options: StartWordPressStackOptions): Promise<WordPressStac
     mkdirSync(join(root, sub), { recursive: true });
   }
   const ports = await Promise.all(Array.from({ length: Math.max(1, options.sites ?? 1) }, freePort));
-  const layout = makeLayout(root, ports, options.debug ?? false);
+  const layout = makeLayout(root, ports, options.debug ?? false, core.coreDir);
   const services: { mariadb?: Service; phpFpm?: Service; nginx?: Service } = {};
   let stopped = false;
 
@@ -118,6 +129,12 @@ async function start(options: StartWordPressStackOptions): Promise<WordPressStac
 
   const descriptor: WordPressStackDescriptor = {
     root,
+    wordpress: {
+      version: core.version,
+      release: core.release,
+      packageVersion: core.packageVersion,
+      coreDir: core.coreDir,
+    },
     wordpressDir: layout.wordpressDir,
     mariadbSocket: layout.mariadbSocket,
     templateDb: layout.templateDb,

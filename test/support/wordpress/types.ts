@@ -28,9 +28,23 @@ export interface WordPressStackLogs {
   nginxAccess: string;
 }
 
+/** Which WordPress a stack runs (see scripts/wordpress-core.ts). */
+export interface WordPressStackCore {
+  /** $wp_version of the core, e.g. '6.1.9' or '7.1.4'. */
+  version: string;
+  /** The Debian release it came from ('bookworm', 'trixie', 'sid'), or null for a core given by path. */
+  release: string | null;
+  /** The Debian package version, e.g. '7.1.4+dfsg1-1' (null for a core given by path). */
+  packageVersion: string | null;
+  /** The core directory the stack's tree is hard-linked from. */
+  coreDir: string;
+}
+
 /** Written as JSON to `<root>/stack.json`; everything a client process needs. */
 export interface WordPressStackDescriptor {
   root: string;
+  /** The WordPress core this stack runs. */
+  wordpress: WordPressStackCore;
   wordpressDir: string;
   mariadbSocket: string;
   templateDb: string;
@@ -75,4 +89,10 @@ export interface StartWordPressStackOptions {
   debug?: boolean;
   /** Keep the root directory on stop() (for post-mortem debugging). */
   keepRoot?: boolean;
+  /**
+   * The WordPress core to run: a core directory's path or a release name ('bookworm', 'trixie',
+   * 'sid'; see scripts/wordpress-core.ts, which fetches and caches the newer ones). Default: the
+   * release in ENTRA_WP_SYNC_TEST_WORDPRESS, else bookworm's /usr/share/wordpress.
+   */
+  coreDir?: string;
 }

@@ -44,11 +44,11 @@ export interface GraphApiOptions {
 
 export interface GraphPostOptions {
   /**
-   * Whether Graph may get this request twice. Default: true for a $batch of GETs only.
-   * A request that must not arrive twice (sendMail) is sent again only when Graph provably
+   * Whether Graph may get this request twice (a $batch of GETs may). The caller knows; a
+   * request that must not arrive twice (sendMail) is sent again only when Graph provably
    * did not act on it: no connection was made, or a 429/503 came with a Retry-After.
    */
-  idempotent?: boolean;
+  idempotent: boolean;
 }
 
 export class GraphApi {
@@ -118,9 +118,8 @@ export class GraphApi {
     }
   }
 
-  async post<T>(path: string, body: unknown, options: GraphPostOptions = {}): Promise<T> {
-    const idempotent = options.idempotent ?? isBatchOfReads(path, body);
-    return this.#send(path, 'POST', idempotent, (request) => request.post(body));
+  async post<T>(path: string, body: unknown, options: GraphPostOptions): Promise<T> {
+    return this.#send(path, 'POST', options.idempotent, (request) => request.post(body));
   }
 
   /** One request, retried as the policy says, its last failure translated. */
@@ -173,22 +172,6 @@ function graphFailure(error: unknown, sendError: unknown): AttemptFailure | unde
     return { kind: 'answer', status: error.statusCode, retryAfter: error.headers?.get('retry-after') };
   }
   return undefined;
-}
-
-/** A JSON batch of GETs only reads: Graph getting it twice changes nothing. */
-function isBatchOfReads(path: string, body: unknown): boolean {
-  if (!new URL(path, 'https://graph.invalid').pathname.endsWith('/$batch')) return false;
-  const requests = typeof body === 'object' && body !== null ? (body as { requests?: unknown }).requests : [];
-  return (
-    Array.isArray(requests) &&
-    requests.length > 0 &&
-    requests.every(
-      (request) =>
-        typeof request === 'object' &&
-        request !== null &&
-        String((request as { method?: unknown }).method).toUpperCase() === 'GET',
-    )
-  );
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -34,13 +34,18 @@ export async function readPhotoVersions(
   for (let start = 0; start < objectIds.length; start += batchSize) {
     let pending = objectIds.slice(start, start + batchSize);
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const answer = await api.post<{ responses?: BatchResponse[] }>('/$batch', {
-        requests: pending.map((id, index) => ({
-          id: String(index),
-          method: 'GET',
-          url: `/users/${id}/photo`,
-        })),
-      });
+      const answer = await api.post<{ responses?: BatchResponse[] }>(
+        '/$batch',
+        {
+          requests: pending.map((id, index) => ({
+            id: String(index),
+            method: 'GET',
+            url: `/users/${id}/photo`,
+          })),
+        },
+        // Only GETs: Graph getting the batch twice changes nothing.
+        { idempotent: true },
+      );
       const retry: string[] = [];
       let waitSeconds = 0;
       for (const response of answer.responses ?? []) {

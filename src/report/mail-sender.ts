@@ -42,6 +42,8 @@ export async function sendSummaryMail(
           },
           saveToSentItems: false,
         },
+        // A second send would be a second email.
+        { idempotent: false },
       );
       return { sent: true };
     }

@@ -139,29 +139,41 @@ describe('fake Graph', () => {
     graph.faults.once({ path: /\/users\/[^/]+$/, status: 429, retryAfter: 2 });
     const response = await api.post<{
       responses: Array<{ id: string; status: number; headers: Record<string, string> }>;
-    }>('/$batch', {
-      requests: users
-        .slice(0, 3)
-        .map((user, index) => ({ id: String(index), method: 'GET', url: `/users/${user.id}?$select=id` })),
-    });
+    }>(
+      '/$batch',
+      {
+        requests: users
+          .slice(0, 3)
+          .map((user, index) => ({ id: String(index), method: 'GET', url: `/users/${user.id}?$select=id` })),
+      },
+      { idempotent: true },
+    );
     expect(response.responses.map((item) => item.status)).toEqual([429, 200, 200]);
     expect(response.responses[0]?.headers['Retry-After']).toBe('2');
     const tooMany = await api
-      .post('/$batch', {
-        requests: Array.from({ length: 21 }, (_, id) => ({
-          id: String(id),
-          method: 'GET',
-          url: '/users?$top=1',
-        })),
-      })
+      .post(
+        '/$batch',
+        {
+          requests: Array.from({ length: 21 }, (_, id) => ({
+            id: String(id),
+            method: 'GET',
+            url: '/users?$top=1',
+          })),
+        },
+        { idempotent: true },
+      )
       .catch((error: unknown) => error);
     expect(tooMany).toBeInstanceOf(GraphRequestError);
   });
 
   it('records mail sent through sendMail', async () => {
-    await api.post(`/users/${users[0]!.userPrincipalName}/sendMail`, {
-      message: { subject: 'hello', toRecipients: [{ emailAddress: { address: 'admin@contoso.com' } }] },
-    });
+    await api.post(
+      `/users/${users[0]!.userPrincipalName}/sendMail`,
+      {
+        message: { subject: 'hello', toRecipients: [{ emailAddress: { address: 'admin@contoso.com' } }] },
+      },
+      { idempotent: false },
+    );
     expect(graph.sentMail.at(-1)).toMatchObject({
       from: users[0]!.userPrincipalName,
       message: { subject: 'hello' },

@@ -96,31 +96,41 @@ describe('GraphApi retries', () => {
 
   it('retries a $batch of GETs after one 503 on the batch itself', async () => {
     graph.faults.once({ path: /^\/v1\.0\/\$batch$/, status: 503 });
-    const answer = await api.post<{ responses: Array<{ id: string; status: number }> }>('/$batch', {
-      requests: users.slice(0, 2).map((user, index) => ({
-        id: String(index),
-        method: 'GET',
-        url: `/users/${user.id}/photo`,
-      })),
-    });
+    const answer = await api.post<{ responses: Array<{ id: string; status: number }> }>(
+      '/$batch',
+      {
+        requests: users.slice(0, 2).map((user, index) => ({
+          id: String(index),
+          method: 'GET',
+          url: `/users/${user.id}/photo`,
+        })),
+      },
+      { idempotent: true },
+    );
     expect(answer.responses.map((response) => response.status).sort()).toEqual([200, 404]);
     expect(statusesOf('/v1.0/$batch')).toEqual([503, 200]);
   });
 
   it('retries a $batch of GETs after a connection reset', async () => {
     graph.faults.once({ path: /^\/v1\.0\/\$batch$/, reset: true });
-    await api.post('/$batch', {
-      requests: [{ id: '0', method: 'GET', url: `/users/${users[0]!.id}/photo` }],
-    });
+    await api.post(
+      '/$batch',
+      {
+        requests: [{ id: '0', method: 'GET', url: `/users/${users[0]!.id}/photo` }],
+      },
+      { idempotent: true },
+    );
     expect(statusesOf('/v1.0/$batch')).toEqual([-1, 200]);
   });
 
   it('sends mail once when a 503 without Retry-After or a reset leaves open whether Graph took it', async () => {
     const before = graph.sentMail.length;
     graph.faults.once({ path: /\/sendMail$/, status: 503 });
-    await expect(api.post(mailPath(), mail)).rejects.toBeInstanceOf(GraphRequestError);
+    await expect(api.post(mailPath(), mail, { idempotent: false })).rejects.toBeInstanceOf(GraphRequestError);
     graph.faults.once({ path: /\/sendMail$/, reset: true });
-    await expect(api.post(mailPath(), mail)).rejects.toThrow(/Could not reach Microsoft Graph \(POST /);
+    await expect(api.post(mailPath(), mail, { idempotent: false })).rejects.toThrow(
+      /Could not reach Microsoft Graph \(POST /,
+    );
     expect(statusesOf(`/v1.0${mailPath()}`)).toEqual([503, -1]);
     expect(graph.sentMail.length).toBe(before);
   });
@@ -128,7 +138,7 @@ describe('GraphApi retries', () => {
   it('sends mail again after a 429 with Retry-After, which Graph did not process', async () => {
     const before = graph.sentMail.length;
     graph.faults.once({ path: /\/sendMail$/, status: 429, retryAfter: 0 });
-    await api.post(mailPath(), mail);
+    await api.post(mailPath(), mail, { idempotent: false });
     expect(statusesOf(`/v1.0${mailPath()}`)).toEqual([429, 202]);
     expect(graph.sentMail.length).toBe(before + 1);
   });

@@ -1195,15 +1195,18 @@ function entra_wp_sync_track_fresh_user( $meta, $user, $update ) {
 		return $meta;
 	}
 	// Rows left behind under this id (a restored database, a plugin writing with SQL)
-	// would be duplicated by a blind insert.
+	// belong to nobody: WordPress 6.8+ adds a new user's meta beside them, and reads
+	// would then find the stale row first (an old first_name, an old role). A new
+	// account starts with no meta, so they go before anything is written.
 	$left_over = $wpdb->get_var( $wpdb->prepare( "SELECT umeta_id FROM {$wpdb->usermeta} WHERE user_id = %d LIMIT 1", $user->ID ) );
-	if ( null === $left_over ) {
-		$GLOBALS['entra_wp_sync_fresh_user'] = array(
-			'id'   => (int) $user->ID,
-			'meta' => array(),
-		);
-		wp_cache_set( $user->ID, array(), 'user_meta' );
+	if ( null !== $left_over ) {
+		$wpdb->delete( $wpdb->usermeta, array( 'user_id' => (int) $user->ID ), array( '%d' ) );
 	}
+	$GLOBALS['entra_wp_sync_fresh_user'] = array(
+		'id'   => (int) $user->ID,
+		'meta' => array(),
+	);
+	wp_cache_set( $user->ID, array(), 'user_meta' );
 	return $meta;
 }
 

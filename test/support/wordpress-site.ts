@@ -43,3 +43,11 @@ export function basicAuth(user: string, appPassword: string): string {
 export function adminHeaders(site: WordPressSite): Record<string, string> {
   return { authorization: basicAuth(site.adminUser, site.appPassword), 'content-type': 'application/json' };
 }
+
+/** Whether the test bed runs WordPress `major.minor` or later (for behaviour core changed). */
+export function wordpressIsAtLeast(major: number, minor: number): boolean {
+  const [runningMajor = 0, runningMinor = 0] = wordpressStack()
+    .descriptor.wordpress.version.split('.')
+    .map(Number);
+  return runningMajor * 100 + runningMinor >= major * 100 + minor;
+}

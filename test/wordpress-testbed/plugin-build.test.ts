@@ -10,6 +10,7 @@ import {
   runPhpOnSite,
   useWordPressSite,
   type WordPressSite,
+  wordpressIsAtLeast,
   wordpressStack,
 } from '../support/wordpress-site.ts';
 
@@ -142,6 +143,14 @@ async function features(setting: Switch): Promise<string[]> {
 }
 
 describe('the fast-creation switch of the shipped plugin', () => {
+  // Before 6.8 wp_insert_user() writes the ~13 keys of a new user with update_user_meta();
+  // since 6.8 it adds them itself, and the lookups saved are those of the first writes
+  // after it (the role and the sync's meta: 5 keys).
+  let lookupsSaved = 0;
+  beforeAll(() => {
+    lookupsSaved = wordpressIsAtLeast(6, 8) ? 5 : 10;
+  });
+
   it.each<Switch>(['filter-off', 'constant-off'])(
     'with %s, creates users over core’s path, with the same rows and response',
     async (setting) => {
@@ -149,10 +158,10 @@ describe('the fast-creation switch of the shipped plugin', () => {
       const core = await createUser('core.path', setting);
       expect([fast.status, core.status]).toEqual([201, 201]);
 
-      // On, the first write of each of the ~13 keys goes straight to add_metadata().
+      // On, the first write of each key goes straight to add_metadata().
       expect(fast.coreRecount).toBe(false);
       expect(core.coreRecount).toBe(true);
-      expect(core.lookups - fast.lookups).toBeGreaterThanOrEqual(10);
+      expect(core.lookups - fast.lookups).toBeGreaterThanOrEqual(lookupsSaved);
 
       for (const created of [fast, core]) {
         expect(created.body.roles).toEqual(['editor']);
@@ -174,7 +183,7 @@ describe('the fast-creation switch of the shipped plugin', () => {
     const created = await createUser('constant.on', 'constant-on-filter-off');
     expect([control.status, created.status]).toEqual([201, 201]);
     expect(created.coreRecount).toBe(false);
-    expect(control.lookups - created.lookups).toBeGreaterThanOrEqual(10);
+    expect(control.lookups - created.lookups).toBeGreaterThanOrEqual(lookupsSaved);
   });
 
   it('switched off, still offers in /info every feature the sync reads', async () => {

@@ -24,9 +24,14 @@ import type {
 
 let running: Promise<WordPressStack> | undefined;
 
-/** The release (or core directory) whole-suite runs use: ENTRA_WP_SYNC_TEST_WORDPRESS, default bookworm. */
+/**
+ * The release (or core directory) whole-suite runs use: ENTRA_WP_SYNC_TEST_WORDPRESS, by
+ * default sid's, the current WordPress release (older ones are compatibility runs).
+ */
+export const defaultTestWordPressRelease = 'sid';
+
 export function testWordPressRelease(): string {
-  return process.env.ENTRA_WP_SYNC_TEST_WORDPRESS || 'bookworm';
+  return process.env.ENTRA_WP_SYNC_TEST_WORDPRESS || defaultTestWordPressRelease;
 }
 
 /**
@@ -66,7 +71,7 @@ async function start(options: StartWordPressStackOptions): Promise<WordPressStac
   };
 
   const core = await time('core', () => ensureWordPressCore(options.coreDir ?? testWordPressRelease()));
-  if (core.release !== 'bookworm') {
+  if (core.release !== defaultTestWordPressRelease) {
     // Not the default: say which one, so a run's log shows what it was tested against.
     process.stderr.write(`WordPress test bed: WordPress ${core.version} (${core.release ?? core.coreDir})\n`);
   }

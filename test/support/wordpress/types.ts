@@ -92,7 +92,7 @@ export interface StartWordPressStackOptions {
   /**
    * The WordPress core to run: a core directory's path or a release name ('bookworm', 'trixie',
    * 'sid'; see scripts/wordpress-core.ts, which fetches and caches the newer ones). Default: the
-   * release in ENTRA_WP_SYNC_TEST_WORDPRESS, else bookworm's /usr/share/wordpress.
+   * release in ENTRA_WP_SYNC_TEST_WORDPRESS, else sid's (the current release).
    */
   coreDir?: string;
 }

@@ -1139,6 +1139,14 @@ add_filter( 'rest_endpoints', 'entra_wp_sync_batch_users_routes' );
  * request ends, so a batch of 25 counts once. (Multisite's network counts are
  * left as they are.)
  *
+ * Since 6.8 WordPress hashes passwords with bcrypt at cost 10, about 60 ms a user on a
+ * busy server: most of what a create costs. An account the sync creates gets a random
+ * password of 24 bytes (192 bits) that is sent once and that nobody knows; its work
+ * factor protects nothing, since no guess of a 192-bit secret ever succeeds, cost 10 or
+ * cost 4. Such a create (a REST create carrying the sync's object-ID meta and a password
+ * of at least 32 characters) is hashed with bcrypt at cost 4 instead; core's own checks
+ * accept any bcrypt cost, and the password a person sets later is hashed as core does.
+ *
  * A site where something relies on core's exact behaviour here switches all of it
  * off: define ENTRA_WP_SYNC_FAST_CREATION as false in wp-config.php, or return false
  * from the filter entra_wp_sync_fast_creation (the constant wins when defined).
@@ -1174,7 +1182,39 @@ function entra_wp_sync_forget_fresh_user() {
 /** Closes the window after each REST request and batch item, whatever route created the user. */
 function entra_wp_sync_forget_fresh_user_after( $response ) {
 	entra_wp_sync_forget_fresh_user();
+	remove_filter( 'wp_hash_password_options', 'entra_wp_sync_throwaway_password_options', PHP_INT_MAX );
 	return $response;
+}
+
+/** The bcrypt cost of an account the sync creates (4 is the least PHP accepts). */
+define( 'ENTRA_WP_SYNC_THROWAWAY_PASSWORD_COST', 4 );
+
+/**
+ * Before a REST create inserts the user: whether it is the sync's, with the sync's random
+ * password, whose hash then needs no work factor.
+ *
+ * @param stdClass        $prepared_user The user about to be inserted.
+ * @param WP_REST_Request $request       The create request.
+ * @return stdClass
+ */
+function entra_wp_sync_note_throwaway_password( $prepared_user, $request ) {
+	$meta     = $request->get_param( 'meta' );
+	$password = isset( $prepared_user->user_pass ) ? (string) $prepared_user->user_pass : '';
+	if ( empty( $prepared_user->ID ) && is_array( $meta ) && ! empty( $meta['entra_wp_sync_object_id'] ) && strlen( $password ) >= 32 ) {
+		add_filter( 'wp_hash_password_options', 'entra_wp_sync_throwaway_password_options', PHP_INT_MAX, 2 );
+	}
+	return $prepared_user;
+}
+
+/** Options for the one hash of that create: the filter takes itself away as it answers. */
+function entra_wp_sync_throwaway_password_options( $options, $algorithm ) {
+	remove_filter( 'wp_hash_password_options', 'entra_wp_sync_throwaway_password_options', PHP_INT_MAX );
+	if ( PASSWORD_BCRYPT !== $algorithm ) {
+		// A site that chose another algorithm (argon2) keeps its own options.
+		return $options;
+	}
+	$options['cost'] = ENTRA_WP_SYNC_THROWAWAY_PASSWORD_COST;
+	return $options;
 }
 
 function entra_wp_sync_is_fresh_user( $user_id ) {
@@ -1274,6 +1314,7 @@ function entra_wp_sync_hook_fast_creation() {
 		return;
 	}
 	add_filter( 'rest_request_after_callbacks', 'entra_wp_sync_forget_fresh_user_after' );
+	add_filter( 'rest_pre_insert_user', 'entra_wp_sync_note_throwaway_password', 10, 2 );
 	add_filter( 'insert_user_meta', 'entra_wp_sync_track_fresh_user', PHP_INT_MAX, 3 );
 	add_filter( 'update_user_metadata', 'entra_wp_sync_add_fresh_meta', PHP_INT_MAX, 4 );
 	add_action( 'added_user_meta', 'entra_wp_sync_fresh_meta_added', 10, 4 );

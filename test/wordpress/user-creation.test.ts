@@ -1,6 +1,7 @@
 // The companion plugin makes REST user creation cheaper (plugin section 8): a new user's
 // meta goes straight to add_metadata() and the user count is refreshed once per request.
 // What WordPress stores must not change: the same rows, one per key, and a right count.
+import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   adminHeaders,
@@ -125,6 +126,50 @@ describe('user creation over REST', () => {
     expect(rows.first_name).toEqual(['Zoë']);
     expect(rows.entra_wp_sync_status).toEqual(['active']);
     for (const [key, values] of Object.entries(rows)) expect(values, key).toHaveLength(1);
+  });
+
+  it('hashes the sync’s random password of a new account at the least bcrypt cost, every other password as core does', async () => {
+    const secret = randomBytes(24).toString('base64url');
+    const marked = { entra_wp_sync_object_id: '00000000-0000-4000-8000-0000000000aa' };
+    // In one batch, so a cheap hash that leaked into the next item would show.
+    const created = await createInBatch([
+      { username: 'sync.made', email: 'sync.made@contoso.com', password: secret, meta: marked },
+      { username: 'admin.made', email: 'admin.made@contoso.com', password: secret },
+      {
+        username: 'short.secret',
+        email: 'short.secret@contoso.com',
+        password: 'x-Long-Password-1',
+        meta: marked,
+      },
+    ]);
+    expect(created.map((item) => item.status)).toEqual([201, 201, 201]);
+    const output = await runPhpOnSite(`
+      $out = [];
+      foreach (['sync.made' => ${JSON.stringify(secret)}, 'admin.made' => ${JSON.stringify(secret)}, 'short.secret' => 'x-Long-Password-1'] as $login => $password) {
+        $user = get_user_by('login', $login);
+        $out[$login] = ['hash' => substr($user->user_pass, 0, 10), 'accepted' => wp_check_password($password, $user->user_pass, $user->ID)];
+      }
+      // The person sets a password of their own later: hashed as core hashes any.
+      $user = get_user_by('login', 'sync.made');
+      wp_set_password('A-password-of-their-own-7', $user->ID);
+      $out['later'] = substr(get_user_by('id', $user->ID)->user_pass, 0, 10);
+      echo json_encode($out);
+    `);
+    const hashes = JSON.parse(output.trim().split('\n').pop() ?? '{}') as Record<
+      string,
+      { hash: string; accepted: boolean } | string
+    >;
+    const accepted = { accepted: true };
+    if (wordpressIsAtLeast(6, 8)) {
+      expect(hashes['sync.made']).toEqual({ hash: '$wp$2y$04$', ...accepted });
+      expect(hashes['admin.made']).toEqual({ hash: '$wp$2y$10$', ...accepted });
+      expect(hashes['short.secret']).toEqual({ hash: '$wp$2y$10$', ...accepted });
+      expect(hashes.later).toBe('$wp$2y$10$');
+    } else {
+      // phpass before 6.8: nothing to save, nothing changed.
+      for (const login of ['sync.made', 'admin.made', 'short.secret'])
+        expect(hashes[login]).toEqual({ hash: expect.stringMatching(/^\$P\$/), ...accepted });
+    }
   });
 
   it('keeps the site user count right after a batch of creates and deletes', async () => {

@@ -71431,9 +71431,20 @@ var permanent500Codes = /* @__PURE__ */ new Set(["existing_user_login", "existin
 function httpFailure(status, body, method, url2, username) {
   const wpCode = typeof body === "object" && body && "code" in body ? String(body.code) : "";
   const wpMessage = typeof body === "object" && body && "message" in body ? stripTags(String(body.message)) : "";
-  const where = `${method} ${new URL(url2).pathname}`;
+  const where = `${method} ${requestPathOf(url2)}`;
   const code = wpCode || `http_${status}`;
   const detail = wpMessage ? `: ${wpMessage.replace(/\.$/, "")}` : "";
+  if (status === 401 && wpCode === "application_passwords_disabled_for_user") {
+    return new WordPressRequestError(
+      `WordPress has application passwords switched off for "${username}" (${where}${detail}).`,
+      {
+        status,
+        code,
+        transient: false,
+        hint: "Allow application passwords for the sync's account: a security plugin's setting that limits them to some roles or users, or code on the site filtering wp_is_application_passwords_available_for_user."
+      }
+    );
+  }
   if (status === 401) {
     return new WordPressRequestError(
       `WordPress did not accept the application password for "${username}" (${where}${detail}).`,
@@ -71441,7 +71452,7 @@ function httpFailure(status, body, method, url2, username) {
         status,
         code,
         transient: false,
-        hint: "Create an application password under Users \u2192 Profile \u2192 Application Passwords for that account and set WORDPRESS_APP_PASSWORD; application passwords need HTTPS."
+        hint: "Create an application password under Users \u2192 Profile \u2192 Application Passwords for that account and set WORDPRESS_APP_PASSWORD; application passwords need HTTPS. If the password is right, something on the site switches application passwords off for this account (a security plugin's per-role setting, the wp_is_application_passwords_available_for_user filter): allow them for it."
       }
     );
   }
@@ -71453,6 +71464,18 @@ function httpFailure(status, body, method, url2, username) {
       hint: "The account needs the list_users, create_users, edit_users, promote_users and delete_users capabilities (an administrator has them)."
     });
   }
+  const route = restRouteOf(url2);
+  if (wpCode === "rest_no_route" && route.startsWith("/wp/v2/users")) {
+    return new WordPressRequestError(
+      `The WordPress REST API on ${new URL(url2).origin} has no users endpoints for "${username}" (${method} ${route}${detail}); the sync reads and writes users only through them.`,
+      {
+        status,
+        code,
+        transient: false,
+        hint: "Something on the site removes the /wp/v2/users routes (a security plugin's setting against user enumeration, or a rest_endpoints filter): keep them for accounts that may list users, such as the sync's administrator."
+      }
+    );
+  }
   const transient = status === 429 || status === 502 || status === 503 || status === 504 || status >= 500 && !permanent500Codes.has(wpCode);
   return new WordPressRequestError(`WordPress answered ${status} ${code} to ${where}${detail}`, {
     status,
@@ -71460,6 +71483,26 @@ function httpFailure(status, body, method, url2, username) {
     transient,
     body
   });
+}
+function applicationPasswordsOffFailure(siteUrl, refused) {
+  return new WordPressRequestError(
+    `Application passwords are switched off on ${siteUrl}, so WordPress signs no one in with one (it answered ${refused.status} ${refused.code}; its REST index lists no application passwords).`,
+    {
+      status: refused.status,
+      code: "application_passwords_disabled",
+      transient: false,
+      hint: `Turn application passwords back on: a security plugin's setting ("Disable application passwords"), or code filtering wp_is_application_passwords_available to false. WordPress also offers them only over HTTPS (or with WP_ENVIRONMENT_TYPE local): behind a proxy that ends TLS, set $_SERVER['HTTPS'] = 'on' in wp-config.php when X-Forwarded-Proto is https.`
+    }
+  );
+}
+function requestPathOf(url2) {
+  const parsed = new URL(url2);
+  const route = parsed.searchParams.get("rest_route");
+  return route === null ? parsed.pathname : `${parsed.pathname}?rest_route=${route}`;
+}
+function restRouteOf(url2) {
+  const parsed = new URL(url2);
+  return parsed.searchParams.get("rest_route") ?? parsed.pathname.replace(/^.*?\/wp-json(?=\/)/, "");
 }
 function redirectFailure(status, location, method, url2, siteUrl) {
   const requested = new URL(url2);
@@ -71478,7 +71521,8 @@ function redirectFailure(status, location, method, url2, siteUrl) {
   const hint = downgrade ? "The site redirects https:// to plain http://; have it served over https:// (Settings \u2192 General \u2192 WordPress Address and Site Address, or the web server or proxy in front of it)." : site ? `Set wordpress.url to ${site}, the address the site redirects to.` : "Set wordpress.url to the address the site redirects to; if it redirects the REST API to a login page, let the sync's account through (a security or single sign-on plugin).";
   return new WordPressRequestError(
     `WordPress answered ${where} with ${status} redirect to ${target}; redirects are not followed, so the application password goes only to wordpress.url.`,
-    { ...details, hint }
+    // Discovery reads where it points: plain permalinks send /wp-json/ to the site itself.
+    { ...details, hint, body: { location: target } }
   );
 }
 function redirectTarget(location, url2) {
@@ -71517,7 +71561,7 @@ var WordPressClient = class {
   #timeoutMs;
   #retryPolicy;
   #logger;
-  /** `pretty` uses /wp-json/, `plain` uses ?rest_route= on sites without permalinks. */
+  /** `pretty` uses /wp-json/, `plain` uses /index.php?rest_route= on sites without permalinks. */
   #routeStyle = "pretty";
   requestCount = 0;
   writeCount = 0;
@@ -71546,22 +71590,71 @@ var WordPressClient = class {
   }
   /**
    * Requests `route` once to learn where the REST API lives: /wp-json/ normally,
-   * ?rest_route= on sites without pretty permalinks. Returns that first answer.
+   * /index.php?rest_route= on sites with plain permalinks (there WordPress redirects
+   * /wp-json/ to the home page, and nginx answers a method other than GET, HEAD or POST to
+   * /?rest_route= with 405). Returns that first answer.
    */
   async discoverRoutes(route, query) {
+    let redirected;
+    let noRoute;
     for (const style of ["pretty", "plain"]) {
       this.#routeStyle = style;
       const url2 = this.routeUrl(route, query);
-      const response = await this.#send("GET", url2, void 0, true);
+      let response;
+      try {
+        response = await this.#send("GET", url2, void 0, true);
+      } catch (error62) {
+        if (style === "pretty" && this.#redirectsWithinSite(error62)) {
+          redirected = error62;
+          continue;
+        }
+        throw error62;
+      }
       if (isRestAnswer(response.data)) {
+        if (response.status === 401) throw await this.#signInFailure(response, url2);
         if (response.status >= 400)
           throw httpFailure(response.status, response.data, "GET", url2, this.username);
         return response;
       }
+      if (isNoRoute(response.data)) noRoute ??= { style, response };
     }
+    if (noRoute) {
+      this.#routeStyle = noRoute.style;
+      const { status, data } = noRoute.response;
+      throw httpFailure(status, data, "GET", this.routeUrl(route, query), this.username);
+    }
+    if (redirected) throw redirected;
     throw new WordPressError(`No WordPress REST API answers at ${this.siteUrl}.`, {
       hint: "Check wordpress.url (the site address, not /wp-admin), and that no security plugin disables the REST API."
     });
+  }
+  #redirectsWithinSite(error62) {
+    if (!(error62 instanceof WordPressRequestError) || !isRedirect(error62.status)) return false;
+    const { details } = error62;
+    const location = typeof details === "object" && details !== null && "location" in details ? String(details.location) : "";
+    return URL.canParse(location) && new URL(location).origin === new URL(this.siteUrl).origin;
+  }
+  /**
+   * A refused sign-in. WordPress answers a wrong application password, one switched off
+   * for the account and one switched off for the whole site alike (401
+   * rest_not_logged_in), but its REST index lists application passwords only where the
+   * site offers them.
+   */
+  async #signInFailure(response, url2) {
+    const refused = httpFailure(response.status, response.data, "GET", url2, this.username);
+    try {
+      const index = await this.#send(
+        "GET",
+        this.routeUrl("/", { _fields: "authentication" }),
+        void 0,
+        false
+      );
+      if (index.status === 200 && !offersApplicationPasswords(index.data)) {
+        return applicationPasswordsOffFailure(this.siteUrl, refused);
+      }
+    } catch {
+    }
+    return refused;
   }
   /**
    * Sends a request, and again after an outage (a reset, 429, a 5xx WordPress does not
@@ -71570,7 +71663,7 @@ var WordPressClient = class {
    */
   async #send(method, url2, body, retry) {
     if (!retry) return this.#raw(method, url2, body, true);
-    const where = `WordPress ${method} ${routeOf(url2)}`;
+    const where = `WordPress ${method} ${restRouteOf(url2)}`;
     return withLoggedRetries(where, () => this.#raw(method, url2, body, true), this.#retryPolicy, {
       // Every request sent with retry left on may arrive twice (updates, deletes, reads).
       idempotent: true,
@@ -71591,8 +71684,17 @@ var WordPressClient = class {
       retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter
     };
   }
+  /**
+   * The one place request URLs are built. A route is a REST route (/wp/v2/users/7, as
+   * /batch/v1 items name them too); the query goes beside rest_route on plain permalinks.
+   */
   routeUrl(route, query) {
-    const url2 = this.#routeStyle === "pretty" ? new URL(`${this.siteUrl}/wp-json${route}`) : new URL(`${this.siteUrl}/?rest_route=${encodeURIComponent(route)}`);
+    let url2;
+    if (this.#routeStyle === "pretty") url2 = new URL(`${this.siteUrl}/wp-json${route}`);
+    else {
+      url2 = new URL(`${this.siteUrl}/index.php`);
+      url2.searchParams.set("rest_route", route);
+    }
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== void 0) url2.searchParams.set(key, String(value));
     }
@@ -71653,6 +71755,17 @@ function isRestAnswer(data) {
   if (typeof data !== "object" || data === null) return false;
   return !("code" in data) || data.code !== "invalid_json" && data.code !== "rest_no_route";
 }
+function isNoRoute(data) {
+  return typeof data === "object" && data !== null && "code" in data && data.code === "rest_no_route";
+}
+function isRedirect(status) {
+  return status >= 300 && status < 400;
+}
+function offersApplicationPasswords(index) {
+  if (typeof index !== "object" || index === null || !("authentication" in index)) return false;
+  const { authentication } = index;
+  return typeof authentication === "object" && authentication !== null && "application-passwords" in authentication;
+}
 function parseJson(text2) {
   if (text2 === "") return void 0;
   try {
@@ -71660,10 +71773,6 @@ function parseJson(text2) {
   } catch {
     return { code: "invalid_json", message: text2.slice(0, 200) };
   }
-}
-function routeOf(url2) {
-  const parsed = new URL(url2);
-  return parsed.searchParams.get("rest_route") ?? parsed.pathname.replace(/^.*?\/wp-json(?=\/)/, "");
 }
 
 // src/app/release-lock.ts

@@ -29,6 +29,7 @@ export const pluginParts = [
   'fast-creation.php', // 8. Cheaper user creation and deletion over REST
   'index-and-lookup.php', // 9. Compact user index and lookup
   'identity-history.php', // 10. What an account was before the sync knew it
+  'multisite.php', // 11. Multisite networks
 ] as const;
 
 /** How every part begins; the build keeps the loader's guard and drops the parts' own. */

@@ -7,8 +7,14 @@
  * Requires PHP:      8.1
  * Author:            entra-wp-sync
  * License:           MIT
+ * Text Domain:       entra-wp-sync
  *
  * Install by copying this one file into wp-content/mu-plugins/.
+ *
+ * Loads on PHP 7.4 to 8.5 and runs on PHP 8.1 or newer. WordPress loads a must-use
+ * plugin whatever its Requires PHP header says, so on an older PHP the plugin switches
+ * itself off: it shows administrators a notice saying so and its info route reports
+ * active: false, which makes entra-wp-sync refuse to sync the site.
  */
 
 /*
@@ -27,6 +33,106 @@ if ( defined( 'ENTRA_WP_SYNC_VERSION' ) ) {
 
 define( 'ENTRA_WP_SYNC_VERSION', '0.1.0' );
 define( 'ENTRA_WP_SYNC_REST_NAMESPACE', 'entra-wp-sync/v1' );
+define( 'ENTRA_WP_SYNC_REQUIRES_PHP', '8.1' );
+
+/*
+ * Everything from here to the parts' require lines must parse and run on PHP 7.4: it is
+ * what an older PHP runs before the plugin switches itself off. The parts' functions are
+ * still compiled there (the shipped file has their code in place of the require lines),
+ * so the parts keep to syntax PHP 7.4 parses too.
+ */
+
+/**
+ * Permission for the plugin's read routes: the caller must be able to list users.
+ *
+ * @return true|WP_Error
+ */
+function entra_wp_sync_rest_can_list_users() {
+	if ( current_user_can( 'list_users' ) ) {
+		return true;
+	}
+	return new WP_Error(
+		'entra_wp_sync_forbidden',
+		__( 'Sorry, you are not allowed to use the entra-wp-sync API.', 'entra-wp-sync' ),
+		array( 'status' => rest_authorization_required_code() )
+	);
+}
+
+/**
+ * Whether this PHP is too old for the plugin's parts.
+ *
+ * @return bool
+ */
+function entra_wp_sync_php_too_old() {
+	return version_compare( PHP_VERSION, ENTRA_WP_SYNC_REQUIRES_PHP, '<' );
+}
+
+/**
+ * Why the plugin is switched off, naming the PHP the site runs and the one it needs.
+ *
+ * @return string
+ */
+function entra_wp_sync_inactive_reason() {
+	return sprintf(
+		/* translators: 1: the PHP version the site runs, 2: the oldest PHP version the plugin runs on. */
+		__( 'This site runs PHP %1$s; the Entra WP Sync companion plugin needs PHP %2$s or newer. Upgrade PHP to %2$s or newer.', 'entra-wp-sync' ),
+		PHP_VERSION,
+		ENTRA_WP_SYNC_REQUIRES_PHP
+	);
+}
+
+/**
+ * GET /entra-wp-sync/v1/info while switched off: the tool reads active: false and refuses
+ * to sync instead of taking the site for one without the plugin.
+ *
+ * @return WP_REST_Response
+ */
+function entra_wp_sync_rest_info_inactive() {
+	return rest_ensure_response(
+		array(
+			'version'     => ENTRA_WP_SYNC_VERSION,
+			'active'      => false,
+			'reason'      => entra_wp_sync_inactive_reason(),
+			'php'         => PHP_VERSION,
+			'requiresPhp' => ENTRA_WP_SYNC_REQUIRES_PHP,
+		)
+	);
+}
+
+function entra_wp_sync_register_inactive_rest_routes() {
+	register_rest_route(
+		ENTRA_WP_SYNC_REST_NAMESPACE,
+		'/info',
+		array(
+			'methods'             => WP_REST_Server::READABLE,
+			'callback'            => 'entra_wp_sync_rest_info_inactive',
+			'permission_callback' => 'entra_wp_sync_rest_can_list_users',
+		)
+	);
+}
+
+/**
+ * Tells the people who can fix it that the plugin is off, and why.
+ */
+function entra_wp_sync_inactive_notice() {
+	if ( ! current_user_can( 'activate_plugins' ) && ! current_user_can( 'manage_options' ) ) {
+		return;
+	}
+	printf(
+		'<div class="notice notice-error"><p><strong>%1$s</strong> %2$s %3$s</p></div>',
+		esc_html__( 'Entra WP Sync companion is switched off.', 'entra-wp-sync' ),
+		esc_html( entra_wp_sync_inactive_reason() ),
+		esc_html__( 'Until then entra-wp-sync refuses to sync this site, and users it disabled are not kept from signing in.', 'entra-wp-sync' )
+	);
+}
+
+if ( entra_wp_sync_php_too_old() ) {
+	add_action( 'admin_notices', 'entra_wp_sync_inactive_notice' );
+	add_action( 'network_admin_notices', 'entra_wp_sync_inactive_notice' );
+	add_action( 'rest_api_init', 'entra_wp_sync_register_inactive_rest_routes' );
+	// Before any part adds a hook: the parts need PHP 8.1 to run.
+	return;
+}
 
 /*
  * -----------------------------------------------------------------------------
@@ -55,6 +161,7 @@ function entra_wp_sync_features() {
 		'user-index',
 		'user-lookup',
 		'adoption-proof',
+		'network-members',
 	);
 }
 
@@ -271,21 +378,10 @@ function entra_wp_sync_role_summary() {
  * -----------------------------------------------------------------------------
  */
 
-/**
- * Permission for the plugin's read routes: the caller must be able to list users.
- *
- * @return true|WP_Error
+/*
+ * The routes' permission, entra_wp_sync_rest_can_list_users(), is in the loader: the info
+ * route answers with it on a PHP too old for the rest of the plugin too.
  */
-function entra_wp_sync_rest_can_list_users() {
-	if ( current_user_can( 'list_users' ) ) {
-		return true;
-	}
-	return new WP_Error(
-		'entra_wp_sync_forbidden',
-		__( 'Sorry, you are not allowed to use the entra-wp-sync API.' ),
-		array( 'status' => rest_authorization_required_code() )
-	);
-}
 
 /**
  * GET /entra-wp-sync/v1/info: plugin version and features.
@@ -296,9 +392,11 @@ function entra_wp_sync_rest_info() {
 	return rest_ensure_response(
 		array(
 			'version'          => ENTRA_WP_SYNC_VERSION,
+			'active'           => true,
 			'features'         => entra_wp_sync_features(),
 			'allowedMetaKeys'  => entra_wp_sync_allowed_meta_keys(),
 			'roles'            => entra_wp_sync_role_summary(),
+			'network'          => entra_wp_sync_network_summary(),
 		)
 	);
 }
@@ -330,6 +428,10 @@ add_action( 'rest_api_init', 'entra_wp_sync_register_rest_routes' );
  */
 
 function entra_wp_sync_is_disabled( $user_id ) {
+	if ( is_multisite() ) {
+		// Per site on a network: kept out only when no active membership is left (section 11).
+		return $user_id && entra_wp_sync_is_disabled_in_network( (int) $user_id );
+	}
 	return $user_id && 'disabled' === get_user_meta( (int) $user_id, 'entra_wp_sync_status', true );
 }
 
@@ -412,7 +514,9 @@ function entra_wp_sync_clear_reset_key( $user_id ) {
 
 /** The moment a user is disabled, their sessions, application passwords and reset key are gone. */
 function entra_wp_sync_revoke_on_disable( $meta_id, $user_id, $meta_key, $meta_value ) {
-	if ( 'entra_wp_sync_status' !== $meta_key || 'disabled' !== $meta_value ) {
+	// On a network the status is written under this site's key (section 11).
+	$status_key = is_multisite() ? entra_wp_sync_site_meta_key( 'entra_wp_sync_status' ) : 'entra_wp_sync_status';
+	if ( $status_key !== $meta_key || 'disabled' !== $meta_value || ! entra_wp_sync_is_disabled( $user_id ) ) {
 		return;
 	}
 	WP_Session_Tokens::get_instance( (int) $user_id )->destroy_all();
@@ -1348,7 +1452,7 @@ define( 'ENTRA_WP_SYNC_LOOKUP_MAX_KEYS', 2000 );
  * A user as GET /wp/v2/users/{id}?context=edit shows the fields the tool reads.
  */
 function entra_wp_sync_compact_user( WP_User $user, WP_REST_User_Meta_Fields $meta_fields, WP_REST_Request $request, $id_keys ) {
-	return array(
+	$compact = array(
 		'id'          => $user->ID,
 		'username'    => $user->user_login,
 		'email'       => $user->user_email,
@@ -1365,6 +1469,12 @@ function entra_wp_sync_compact_user( WP_User $user, WP_REST_User_Meta_Fields $me
 		// As the REST field of the same name shows it on /wp/v2/users (section 10).
 		'entra_wp_sync_identity' => entra_wp_sync_identity_of( $user, $id_keys ),
 	);
+	if ( is_multisite() ) {
+		// Lookups find network users who are not members of this site yet (section 11).
+		$compact['member']     = is_user_member_of_blog( $user->ID );
+		$compact['superAdmin'] = is_super_admin( $user->ID );
+	}
+	return $compact;
 }
 
 /**
@@ -1471,6 +1581,8 @@ function entra_wp_sync_rest_user_lookup( WP_REST_Request $request ) {
 				'include'     => $ids,
 				'number'      => -1,
 				'count_total' => false,
+				// On a network, every network user with these keys, members of this site or not.
+				'blog_id'     => 0,
 			),
 			$id_keys
 		);
@@ -1482,7 +1594,8 @@ function entra_wp_sync_rest_user_lookup( WP_REST_Request $request ) {
 		$result['managed'] = (int) $wpdb->get_var(
 			$wpdb->prepare(
 				"SELECT COUNT(*) FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value LIKE %s",
-				'entra_wp_sync_jobs',
+				// Kept per site on a network (section 11).
+				is_multisite() ? entra_wp_sync_site_meta_key( 'entra_wp_sync_jobs' ) : 'entra_wp_sync_jobs',
 				'%' . $wpdb->esc_like( serialize( $job ) ) . '%'
 			)
 		);
@@ -1690,3 +1803,317 @@ function entra_wp_sync_register_identity_field() {
 	);
 }
 add_action( 'rest_api_init', 'entra_wp_sync_register_identity_field' );
+
+/*
+ * -----------------------------------------------------------------------------
+ * 11. Multisite networks
+ *
+ * On a network a job syncs into one site, and its users are network users.
+ * Core REST creates a user into the current site, but it cannot add an existing
+ * network user to a site, and it refuses DELETE; these routes do both for this
+ * site only (remove_user_from_blog, never wpmu_delete_user). Super admins are
+ * never changed by the sync.
+ *
+ * The jobs, the disabled state and the remembered roles are kept per site (a blog-prefixed
+ * meta key, read and written under the plain key), so that a person disabled by
+ * one site's job but still active on another keeps their way in there: the
+ * login block and the revocation of credentials apply only when no site where
+ * the person holds a role is left, and some site's job disabled them.
+ * -----------------------------------------------------------------------------
+ */
+
+/**
+ * Meta keys kept per site on a network: which jobs manage the person is per site too,
+ * since each site has its own jobs, and one site's job must not keep another site's
+ * removal from happening. The object ID stays network-wide: it is who the person is.
+ */
+function entra_wp_sync_site_meta_keys() {
+	return array( 'entra_wp_sync_jobs', 'entra_wp_sync_status', 'entra_wp_sync_restore_roles' );
+}
+
+/**
+ * The per-site key for a plain one, on this site.
+ *
+ * @param string $meta_key A key of entra_wp_sync_site_meta_keys().
+ */
+function entra_wp_sync_site_meta_key( $meta_key ) {
+	global $wpdb;
+	return $wpdb->get_blog_prefix() . $meta_key;
+}
+
+/**
+ * Reads of a per-site key answer with this site's value.
+ *
+ * @param mixed  $value     Null to let core read.
+ * @param int    $object_id User id.
+ * @param string $meta_key  Key asked for.
+ * @param bool   $single    One value or all.
+ */
+function entra_wp_sync_get_site_meta( $value, $object_id, $meta_key, $single ) {
+	if ( ! in_array( $meta_key, entra_wp_sync_site_meta_keys(), true ) ) {
+		return $value;
+	}
+	$stored = get_user_meta( $object_id, entra_wp_sync_site_meta_key( $meta_key ), $single );
+	return $single ? array( $stored ) : $stored;
+}
+
+/**
+ * Writes of a per-site key go to this site's key.
+ *
+ * @param mixed  $check      Null to let core write.
+ * @param int    $object_id  User id.
+ * @param string $meta_key   Key written.
+ * @param mixed  $meta_value Value.
+ */
+function entra_wp_sync_update_site_meta( $check, $object_id, $meta_key, $meta_value ) {
+	if ( ! in_array( $meta_key, entra_wp_sync_site_meta_keys(), true ) ) {
+		return $check;
+	}
+	update_user_meta( $object_id, entra_wp_sync_site_meta_key( $meta_key ), $meta_value );
+	return true;
+}
+
+/**
+ * Deletes of a per-site key delete this site's key.
+ *
+ * @param mixed  $check     Null to let core delete.
+ * @param int    $object_id User id.
+ * @param string $meta_key  Key deleted.
+ */
+function entra_wp_sync_delete_site_meta( $check, $object_id, $meta_key ) {
+	if ( ! in_array( $meta_key, entra_wp_sync_site_meta_keys(), true ) ) {
+		return $check;
+	}
+	delete_user_meta( $object_id, entra_wp_sync_site_meta_key( $meta_key ) );
+	return true;
+}
+
+if ( is_multisite() ) {
+	// Before any other filter of these (fast creation's): the plain key is never written.
+	add_filter( 'get_user_metadata', 'entra_wp_sync_get_site_meta', 1, 4 );
+	add_filter( 'update_user_metadata', 'entra_wp_sync_update_site_meta', 1, 4 );
+	add_filter( 'add_user_metadata', 'entra_wp_sync_update_site_meta', 1, 4 );
+	add_filter( 'delete_user_metadata', 'entra_wp_sync_delete_site_meta', 1, 3 );
+}
+
+/**
+ * On a network: disabled by some site's job, and holding a role on no site.
+ *
+ * @param int $user_id User id.
+ */
+function entra_wp_sync_is_disabled_in_network( $user_id ) {
+	global $wpdb;
+	$disabled = false;
+	$prefix   = preg_quote( $wpdb->base_prefix, '/' );
+	foreach ( get_user_meta( (int) $user_id ) as $key => $values ) {
+		if ( preg_match( '/^' . $prefix . '(\d+_)?capabilities$/', $key ) ) {
+			$roles = maybe_unserialize( $values[0] );
+			if ( is_array( $roles ) && array_filter( $roles ) ) {
+				return false;
+			}
+		} elseif ( preg_match( '/^' . $prefix . '(\d+_)?entra_wp_sync_status$/', $key ) && 'disabled' === $values[0] ) {
+			$disabled = true;
+		}
+	}
+	return $disabled;
+}
+
+/**
+ * Refuses a super admin, whom the sync never changes.
+ *
+ * @param int $user_id User id.
+ * @return WP_Error|null
+ */
+function entra_wp_sync_refuse_super_admin( $user_id ) {
+	if ( ! is_super_admin( (int) $user_id ) ) {
+		return null;
+	}
+	return new WP_Error(
+		'entra_wp_sync_super_admin',
+		__( 'This user is a super admin of the network; the sync never changes super admins.', 'entra-wp-sync' ),
+		array( 'status' => 403 )
+	);
+}
+
+/** What the info route says about the network, or null on a single site. */
+function entra_wp_sync_network_summary() {
+	if ( ! is_multisite() ) {
+		return null;
+	}
+	return array(
+		'blogId'      => get_current_blog_id(),
+		'mainSite'    => is_main_site(),
+		'superAdmin'  => is_super_admin(),
+		// Logins wpmu_validate_user_signup() refuses besides the shape it wants.
+		'illegalNames' => array_values( (array) get_site_option( 'illegal_names', array() ) ),
+	);
+}
+
+/**
+ * Adding to and removing from this site takes promote_users here (remove_users to
+ * remove), besides what the users routes take.
+ *
+ * @param WP_REST_Request $request The request.
+ * @return true|WP_Error
+ */
+function entra_wp_sync_rest_can_manage_members( WP_REST_Request $request ) {
+	$allowed = entra_wp_sync_rest_can_manage_users();
+	if ( true !== $allowed ) {
+		return $allowed;
+	}
+	$needed = 'DELETE' === $request->get_method() ? 'remove_users' : 'promote_users';
+	if ( is_multisite() && current_user_can( $needed ) ) {
+		return true;
+	}
+	return new WP_Error(
+		'rest_forbidden',
+		is_multisite()
+			? __( 'Sorry, you are not allowed to change who is a member of this site.', 'entra-wp-sync' )
+			: __( 'This site is not part of a network.', 'entra-wp-sync' ),
+		array( 'status' => is_multisite() ? 403 : 400 )
+	);
+}
+
+/**
+ * The network user with this id, if there is one and the sync may change them.
+ *
+ * @param int $user_id User id.
+ * @return WP_User|WP_Error
+ */
+function entra_wp_sync_member_target( $user_id ) {
+	$user = get_userdata( (int) $user_id );
+	if ( ! $user ) {
+		return new WP_Error( 'rest_user_invalid_id', __( 'Invalid user ID.' ), array( 'status' => 404 ) );
+	}
+	$refused = entra_wp_sync_refuse_super_admin( $user->ID );
+	return $refused ? $refused : $user;
+}
+
+/**
+ * POST /entra-wp-sync/v1/members {id, role}: adds a network user to this site with
+ * one role (the normal users route then sets the rest). A member already stays as is.
+ *
+ * @param WP_REST_Request $request The request.
+ */
+function entra_wp_sync_rest_add_member( WP_REST_Request $request ) {
+	$user = entra_wp_sync_member_target( $request->get_param( 'id' ) );
+	if ( is_wp_error( $user ) ) {
+		return $user;
+	}
+	$role = (string) $request->get_param( 'role' );
+	// get_editable_roles() lives in wp-admin, as core's users route loads it too.
+	require_once ABSPATH . 'wp-admin/includes/user.php';
+	if ( ! isset( get_editable_roles()[ $role ] ) ) {
+		return new WP_Error(
+			'rest_user_invalid_role',
+			/* translators: %s: role slug */
+			sprintf( __( 'The role %s cannot be given on this site.', 'entra-wp-sync' ), $role ),
+			array( 'status' => 400 )
+		);
+	}
+	if ( ! is_user_member_of_blog( $user->ID ) ) {
+		$added = add_user_to_blog( get_current_blog_id(), $user->ID, $role );
+		if ( is_wp_error( $added ) ) {
+			return $added;
+		}
+	}
+	return rest_ensure_response( array( 'id' => $user->ID ) );
+}
+
+/**
+ * DELETE /entra-wp-sync/v1/members/{id}?reassign=: removes the user from this site
+ * only, their content here going to `reassign`. The network account stays. Not a
+ * member (already removed) counts as done.
+ *
+ * @param WP_REST_Request $request The request.
+ */
+function entra_wp_sync_rest_remove_member( WP_REST_Request $request ) {
+	$user = entra_wp_sync_member_target( $request->get_param( 'id' ) );
+	if ( is_wp_error( $user ) ) {
+		return $user;
+	}
+	$reassign = (int) $request->get_param( 'reassign' );
+	if ( $reassign === $user->ID || ! is_user_member_of_blog( $reassign ) ) {
+		return new WP_Error(
+			'rest_user_invalid_reassign',
+			__( 'Content must go to another member of this site.', 'entra-wp-sync' ),
+			array( 'status' => 400 )
+		);
+	}
+	if ( is_user_member_of_blog( $user->ID ) ) {
+		$removed = remove_user_from_blog( $user->ID, get_current_blog_id(), $reassign );
+		if ( is_wp_error( $removed ) ) {
+			return $removed;
+		}
+	}
+	return rest_ensure_response(
+		array(
+			'id'      => $user->ID,
+			'removed' => true,
+		)
+	);
+}
+
+function entra_wp_sync_register_member_routes() {
+	$id = array(
+		'type'     => 'integer',
+		'minimum'  => 1,
+		'required' => true,
+	);
+	register_rest_route(
+		ENTRA_WP_SYNC_REST_NAMESPACE,
+		'/members',
+		array(
+			'methods'             => WP_REST_Server::CREATABLE,
+			'callback'            => 'entra_wp_sync_rest_add_member',
+			'permission_callback' => 'entra_wp_sync_rest_can_manage_members',
+			'args'                => array(
+				'id'   => $id,
+				'role' => array(
+					'type'     => 'string',
+					'required' => true,
+				),
+			),
+		)
+	);
+	register_rest_route(
+		ENTRA_WP_SYNC_REST_NAMESPACE,
+		'/members/(?P<id>\d+)',
+		array(
+			'methods'             => WP_REST_Server::DELETABLE,
+			'callback'            => 'entra_wp_sync_rest_remove_member',
+			'permission_callback' => 'entra_wp_sync_rest_can_manage_members',
+			'args'                => array(
+				'id'       => $id,
+				'reassign' => $id,
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_member_routes' );
+
+/**
+ * The sync writes its markers with every change; a write of them to a super admin
+ * over the users route is the sync's, and is refused.
+ *
+ * @param mixed           $result  Null to go on.
+ * @param WP_REST_Server  $server  The server.
+ * @param WP_REST_Request $request The request.
+ */
+function entra_wp_sync_refuse_super_admin_writes( $result, $server, $request ) {
+	if ( null !== $result || ! is_multisite() || 'GET' === $request->get_method() ) {
+		return $result;
+	}
+	if ( ! preg_match( '#^/wp/v2/users/(\d+)$#', $request->get_route(), $found ) ) {
+		return $result;
+	}
+	$meta = $request->get_param( 'meta' );
+	if ( is_array( $meta ) && array_intersect( array_keys( $meta ), array( 'entra_wp_sync_object_id', 'entra_wp_sync_jobs', 'entra_wp_sync_status' ) ) ) {
+		$refused = entra_wp_sync_refuse_super_admin( (int) $found[1] );
+		if ( $refused ) {
+			return $refused;
+		}
+	}
+	return $result;
+}
+add_filter( 'rest_pre_dispatch', 'entra_wp_sync_refuse_super_admin_writes', 10, 3 );

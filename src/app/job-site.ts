@@ -5,10 +5,16 @@ import type { SiteUsers } from '../engine/cycle-types.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { WordPressUser } from '../model/wordpress-user.ts';
+import type { LoginRule } from '../rules/login-policy.ts';
 import { loginKey } from '../rules/wordpress-normalise.ts';
 import { type CompanionInfo, checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
-import { assertCanManageUsers, fetchSiteAccount, type SiteAccount } from '../wordpress/site-account.ts';
+import {
+  assertCanManageUsers,
+  assertUsersRoutes,
+  fetchSiteAccount,
+  type SiteAccount,
+} from '../wordpress/site-account.ts';
 import { countUsers, fetchUser, loadAllUsers, scanUsers } from '../wordpress/user-index.ts';
 import { lookupUsers } from '../wordpress/user-lookup.ts';
 import { assertSiteKeepsState } from './connections.ts';
@@ -28,9 +34,14 @@ export async function openJobSite(
   const { logger } = options;
   const account = await fetchSiteAccount(client);
   if (!options.dryRun) assertCanManageUsers(account, client.siteUrl);
+  await assertUsersRoutes(client, account);
+  // Throws where the plugin is installed but switched off: that site is refused, not taken
+  // for one without the plugin.
   const companion = await fetchCompanionInfo(client);
   if (companion) {
     checkMappedRoles(job, companion);
+    if (companion.network && !companion.network.superAdmin && !options.dryRun)
+      throw notNetworkAdmin(job.name, account, client.siteUrl);
     const refused = Object.keys(job.map.meta).filter((key) => !companion.allowedMetaKeys.includes(key));
     if (refused.length > 0) {
       logger.warn(
@@ -45,6 +56,20 @@ export async function openJobSite(
   }
   assertSiteKeepsState(job, client.siteUrl, companion);
   return { account, companion };
+}
+
+/**
+ * On a network, changing a user takes the network's manage_network_users, which a site's
+ * administrator lacks: every write would fail one user at a time.
+ */
+function notNetworkAdmin(jobName: string, account: SiteAccount, siteUrl: string): ActionableError {
+  return new ActionableError(
+    `Job "${jobName}": ${siteUrl} is a site of a multisite network, and the sync's account ${account.username} is not a super admin there; on a network only a super admin may change users.`,
+    {
+      exitCode: ExitCode.usage,
+      hint: 'Sign in as a super admin of the network (wordpress.username with its application password).',
+    },
+  );
 }
 
 /**
@@ -77,6 +102,15 @@ export function privilegedRolesOf(companion: CompanionInfo | undefined): Set<str
   const roles = new Set(['administrator']);
   for (const role of companion?.roles ?? []) if (role.privileged) roles.add(role.slug);
   return roles;
+}
+
+/**
+ * On a multisite network new users get logins the network accepts; elsewhere the mapped
+ * login as it is.
+ */
+export function loginRuleOf(companion: CompanionInfo | undefined): LoginRule | undefined {
+  const network = companion?.network;
+  return network ? { kind: 'network', reservedLogins: network.illegalNames } : undefined;
 }
 
 /** Where a run finds the site's users: the whole index once, or by key through the plugin. */

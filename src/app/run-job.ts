@@ -22,7 +22,13 @@ import type { WordPressClient } from '../wordpress/rest-client.ts';
 import { RestUserWrites, type UserWrites } from '../wordpress/user-writes.ts';
 import { graphApiFor, stateStoreFor, wordpressClientFor } from './connections.ts';
 import { loadJobGroups } from './job-groups.ts';
-import { openJobSite, privilegedRolesOf, resolveReassignTarget, siteUsersFor } from './job-site.ts';
+import {
+  loginRuleOf,
+  openJobSite,
+  privilegedRolesOf,
+  resolveReassignTarget,
+  siteUsersFor,
+} from './job-site.ts';
 import { failedSummary, skippedSummary } from './job-summaries.ts';
 import type { RunOptions } from './run-options.ts';
 import type { RunSettings } from './run-settings.ts';
@@ -72,6 +78,10 @@ export async function runOneJob(job: ResolvedJob, jobRun: JobRun): Promise<JobRu
       });
       fullJob.maxRuntimeSeconds ??= options.defaultMaxRuntimeSeconds;
       fullJob.fullIndexLimit = settings.fullIndexLimit;
+      fullJob.plan.loginRule = loginRuleOf(site.companion);
+      // The index lists this site's members only; lookups also find network users who are
+      // not members yet, so a network site is always matched by lookup.
+      if (site.companion?.network) fullJob.fullIndexLimit = 0;
       const cycleJob = options.singleUser
         ? await singleUserJob(
             fullJob,
@@ -152,9 +162,18 @@ async function userWritesFor(
     companion?.features.includes('batch-users') && settings.batches
       ? await batchSizeOrNone(client, cycleJob.name, logger)
       : 0;
-  if (batchSize <= 1) return new RestUserWrites(client);
+  const network = Boolean(companion?.network);
+  if (batchSize <= 1) return new RestUserWrites(client, { network });
   cycleJob.writeConcurrency = batchSize * cycleJob.concurrency;
-  return new BatchingUserWrites(client, batchSize);
+  return new BatchingUserWrites(client, batchSize, {
+    network,
+    singleConcurrency: cycleJob.concurrency,
+    onBatchRefused: (error) =>
+      logger.warn(
+        `${cycleJob.name}: WordPress refused a /batch/v1 request (${error.message}); writing one user per request from now on. If a security plugin or firewall blocks /batch/v1, allow it for the sync's account, or set ENTRA_WP_SYNC_BATCH=off.`,
+        { job: cycleJob.name, event: 'batch-unavailable' },
+      ),
+  });
 }
 
 /**

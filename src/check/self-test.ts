@@ -17,9 +17,10 @@ import { translateGraphFailure } from '../graph/graph-failures.ts';
 import { needsEventualConsistency, usersRequestPath } from '../graph/users-query.ts';
 import type { Logger } from '../log/logger.ts';
 import { verifySmtpTransport } from '../report/mail-sender.ts';
-import { fetchCompanionInfo } from '../wordpress/companion.ts';
+import { CompanionSwitchedOffError, fetchCompanionInfo } from '../wordpress/companion.ts';
+import { WordPressRequestError } from '../wordpress/errors.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
-import { fetchSiteAccount, missingCapabilities } from '../wordpress/site-account.ts';
+import { assertUsersRoutes, fetchSiteAccount, missingCapabilities } from '../wordpress/site-account.ts';
 
 export interface CheckLine {
   check: string;
@@ -116,13 +117,24 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
         ? account.roles.join(', ')
         : `missing ${missing.join(', ')}: use an administrator account`,
     );
-    const companion = await fetchCompanionInfo(client);
+    if (missing.length === 0) {
+      await assertUsersRoutes(client, account).then(
+        () => line('users endpoints', true, 'the users listing answers'),
+        (error: unknown) => line('users endpoints', false, describeError(error)),
+      );
+    }
+    const companion = await fetchCompanionInfo(client).catch((error: unknown) => {
+      if (error instanceof CompanionSwitchedOffError) return error;
+      throw error;
+    });
     line(
       'companion plugin',
-      companion !== undefined,
-      companion
-        ? `version ${companion.version}`
-        : 'not installed: copy wordpress-plugin/entra-wp-sync.php into wp-content/mu-plugins/ (disabled users could still sign in)',
+      companion !== undefined && !(companion instanceof CompanionSwitchedOffError),
+      companion instanceof CompanionSwitchedOffError
+        ? describeError(companion)
+        : companion
+          ? `version ${companion.version}`
+          : 'not installed: copy wordpress-plugin/entra-wp-sync.php into wp-content/mu-plugins/ (disabled users could still sign in)',
     );
     lines.push(
       ...(await checkState(job, client)).map((item) => ({
@@ -135,7 +147,12 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
     const message = describeError(error);
     const unreachable =
       /Could not reach|No WordPress REST API|not trusted|did not answer|could not be resolved/.test(message);
-    line(unreachable ? 'WordPress reachable' : 'application password', false, message);
+    const noUsersRoutes = error instanceof WordPressRequestError && error.code === 'rest_no_route';
+    line(
+      unreachable ? 'WordPress reachable' : noUsersRoutes ? 'users endpoints' : 'application password',
+      false,
+      message,
+    );
   } finally {
     await client.close();
   }

@@ -127,6 +127,8 @@ async function applyWrite(
 ): Promise<AppliedChange> {
   try {
     if (change.action !== 'create') {
+      // REST answers 404 for a network user who is not a member here: added first.
+      if (change.joinSite) await writes.addMember(change.user.id, joinRole(change.patch));
       const user = await writes.update(change.user.id, change.patch);
       index.put(user);
       const action = change.action === 'restore' ? 'restored' : change.adoption ? 'adopted' : 'updated';
@@ -207,6 +209,12 @@ async function adoptExisting(
     Object.keys(change.body),
     'found after an interrupted create and linked',
   );
+}
+
+/** The role a network user joins this site with; the update that follows sets them all. */
+function joinRole(patch: Record<string, unknown>): string {
+  const roles = Array.isArray(patch.roles) ? patch.roles.filter((role) => typeof role === 'string') : [];
+  return roles[0] ?? 'subscriber';
 }
 
 function madeByThisAttempt(user: WordPressUser, objectId: string): boolean {

@@ -43,7 +43,8 @@ export async function readDeltaRound(run: CycleRun): Promise<ListingOutcome> {
       else recheckNext.add(user.objectId);
     }
     for (const user of mapped.desired) gone.delete(user.objectId.toLowerCase());
-    if (mapped.desired.length > 0) await lookUp(matchKeys(mapped.desired, job.plan.match));
+    if (mapped.desired.length > 0)
+      await lookUp(matchKeys(mapped.desired, job.plan.match, job.plan.loginRule));
     for (const change of await syncPage(run, mapped, index))
       if (change.action === 'failed') recheckNext.add(change.subject.objectId);
     for (const user of present) seen.add(user.id);

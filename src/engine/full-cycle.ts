@@ -54,7 +54,8 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
     if (!index) {
       index = new WordPressUserIndex();
       if (find && mapped.desired.length > 0) {
-        for (const user of (await find(matchKeys(mapped.desired, job.plan.match))).users) index.put(user);
+        for (const user of (await find(matchKeys(mapped.desired, job.plan.match, job.plan.loginRule))).users)
+          index.put(user);
       }
     }
     await syncPage(run, mapped, index);

@@ -2,6 +2,7 @@
 // full cycles and delta rounds share. The page's rows are recorded on the run.
 import type { EntraUser } from '../model/entra-user.ts';
 import type { DesiredUser, UnmappedUser } from '../rules/desired-user.ts';
+import { type LoginRule, loginCandidates } from '../rules/login-policy.ts';
 import type { MatchRule } from '../rules/match-user.ts';
 import { planPage } from '../rules/plan.ts';
 import type { WordPressUserIndex } from '../rules/user-index.ts';
@@ -19,13 +20,19 @@ export interface MappedPage {
  * What a page's users may match in WordPress: by the job's rules, plus the logins and
  * emails a create would collide with. Short logins cost a LIKE each, so only when asked.
  */
-export function matchKeys(users: readonly DesiredUser[], rules: readonly MatchRule[]): UserLookupKeys {
+export function matchKeys(
+  users: readonly DesiredUser[],
+  rules: readonly MatchRule[],
+  loginRule?: LoginRule | undefined,
+): UserLookupKeys {
   return {
     objectIds: users.map((user) => user.objectId),
     emails: users.flatMap((user) => (user.email ? [user.email] : [])),
-    logins: users.flatMap((user) =>
-      rules.includes('username') ? [user.login, user.userPrincipalName].filter(Boolean) : [user.login],
-    ),
+    logins: users.flatMap((user) => [
+      ...(rules.includes('username') ? [user.login, user.userPrincipalName].filter(Boolean) : [user.login]),
+      // The logins a create would take, to see which are free.
+      ...(loginRule ? loginCandidates(loginRule, user.login, user.objectId) : []),
+    ]),
     shortLogins: rules.includes('shortLogin')
       ? users.flatMap((user) => {
           const short = user.userPrincipalName.split('@')[0];

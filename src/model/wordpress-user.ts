@@ -15,6 +15,13 @@ export interface WordPressUser {
   meta: Record<string, unknown>;
   /** Served by the companion plugin only: what an adoption needs to know about the account. */
   entra_wp_sync_identity?: AccountIdentity | undefined;
+  /**
+   * On a multisite network (companion plugin lookups): false for a network user who is not
+   * a member of this site; their `roles` are then empty. Undefined on a single site.
+   */
+  member?: boolean | undefined;
+  /** On a network: a super admin, whom the sync never changes. */
+  superAdmin?: boolean | undefined;
 }
 
 export interface AccountIdentity {

@@ -29,6 +29,8 @@ export interface UserPatch {
   patch: Record<string, unknown>;
   /** Set when this links an account the job did not manage yet: the proof it is this person's. */
   adoption?: string | undefined;
+  /** A network user who is not a member of this site yet: added with `patch.roles` first. */
+  joinSite?: boolean | undefined;
 }
 
 export type Change =

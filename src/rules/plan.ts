@@ -7,6 +7,7 @@ import { type AdoptionSettings, type ApprovedAdoptions, judgeAdoption } from './
 import type { Change, ChangeSubject, CreateBody } from './change.ts';
 import { type Claims, PageClaims } from './claims.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
+import { type LoginRule, loginCandidates } from './login-policy.ts';
 import { type MatchRule, matchUser } from './match-user.ts';
 import { jobsOf, objectIdOf, type WordPressUserIndex } from './user-index.ts';
 import { displayNameMaxLength, emailKey, loginKey, storedNameField } from './wordpress-normalise.ts';
@@ -27,6 +28,11 @@ export interface PlanSettings {
    * roles.allowPrivileged: remembered roles of a disabled account are checked too.
    */
   privilegedRoles: ReadonlySet<string>;
+  /**
+   * How new users' logins are chosen where the site does not take the mapped one (a
+   * multisite network); undefined: the mapped login as it is.
+   */
+  loginRule?: LoginRule | undefined;
 }
 
 export interface PlanInput {
@@ -93,6 +99,13 @@ function planOne(desired: DesiredUser, input: PlanInput, claims: PageClaims): Ch
     }
     claims.made.wordpressUsers.set(match.user.id, desired.objectId);
     claims.made.emails.set(emailKey(desired.email), desired.objectId);
+    if (match.user.superAdmin) {
+      return {
+        action: 'skipped',
+        subject: withUser(subject, match.user),
+        reason: `WordPress user #${match.user.id} ${match.user.username} is a super admin of the network; the sync never changes super admins`,
+      };
+    }
     const verdict = judgeAdoption(
       desired,
       match.user,
@@ -110,6 +123,43 @@ function planOne(desired: DesiredUser, input: PlanInput, claims: PageClaims): Ch
     }
     return change;
   }
+  if (settings.loginRule) {
+    const login = freeLogin(desired, settings.loginRule, index, claims);
+    if (!login) {
+      return {
+        action: 'error',
+        subject,
+        reason: `no free username for ${desired.login}: every username the network allows for this person (${loginCandidates(settings.loginRule, desired.login, desired.objectId).join(', ')}) belongs to another user; map user_login differently`,
+      };
+    }
+    return planCreate({ ...desired, login }, input, claims, { ...subject, wordpressLogin: login });
+  }
+  return planCreate(desired, input, claims, subject);
+}
+
+/**
+ * The first login the rule gives this person that no WordPress user has and no other
+ * person of the cycle takes; a taken one is never shared, so nobody is created twice.
+ */
+function freeLogin(
+  desired: DesiredUser,
+  rule: LoginRule,
+  index: WordPressUserIndex,
+  claims: PageClaims,
+): string | undefined {
+  return loginCandidates(rule, desired.login, desired.objectId).find((login) => {
+    const owner = claims.ownerOfLogin(loginKey(login));
+    return index.byLogin(login).length === 0 && (!owner || owner === desired.objectId);
+  });
+}
+
+function planCreate(
+  desired: DesiredUser,
+  input: PlanInput,
+  claims: PageClaims,
+  subject: ChangeSubject,
+): Change {
+  const { index, settings } = input;
   const loginTaken = index.byLogin(desired.login)[0];
   if (loginTaken) {
     return {
@@ -214,6 +264,15 @@ function planUpdate(
   if (Object.keys(meta).length > 0) {
     patch.meta = meta;
     fields.push(...Object.keys(meta).map((key) => `meta.${key}`));
+  }
+  if (user.member === false) {
+    if (!settings.create) {
+      return { action: 'skipped', subject, reason: 'not a member of this site and actions.create is off' };
+    }
+    // Not a member of this site: the change adds them; their roles here are the mapped ones.
+    patch.roles = [...new Set(desired.roles)];
+    if (!fields.includes('roles')) fields.push('roles');
+    return { action: 'update', subject, desired, user, fields, patch, joinSite: true };
   }
   if (disabled) return { action: 'restore', subject, desired, user, fields, patch };
   if (fields.length === 0) return { action: 'unchanged', subject, desired, user };

@@ -100,6 +100,8 @@ export function planRemovals(
     const objectId = objectIdOf(user);
     if (objectId && seen.has(objectId.toLowerCase())) continue;
     if (user.id === settings.selfId) continue;
+    // A network's super admins are never changed by the sync.
+    if (user.superAdmin) continue;
     if (user.roles.includes('administrator') && !settings.manageAdministrators) continue;
     if (protectedNames.has(user.username.toLowerCase()) || protectedNames.has(user.email.toLowerCase()))
       continue;

@@ -1,11 +1,14 @@
 // Users writes sent through /batch/v1: calls made at about the same time are gathered
 // into one request of up to maxItems. Each item keeps its own outcome, so a failed item
-// becomes that user's error (or retry) and never takes the others with it.
+// becomes that user's error (or retry) and never takes the others with it. Where the site
+// refuses /batch/v1 itself (a security plugin, a firewall), every write from then on goes
+// as a single request.
 
+import pLimit, { type LimitFunction } from 'p-limit';
 import { userFields, type WordPressUser } from '../model/wordpress-user.ts';
-import { httpFailure, WordPressRequestError } from './errors.ts';
+import { httpFailure, WordPressError, WordPressRequestError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
-import type { UserWrites } from './user-writes.ts';
+import type { UserWrites, UserWritesOptions } from './user-writes.ts';
 import { RestUserWrites } from './user-writes.ts';
 
 interface PendingItem {
@@ -22,21 +25,45 @@ interface BatchAnswer {
 
 const fields = userFields.join(',');
 
+/**
+ * Answers to a whole /batch/v1 request that mean none of its items ran: refused (403),
+ * removed (404 rest_no_route), a method the server does not take (405), too large for a
+ * firewall (413), or not offered (400, 501). Its items can be sent on their own, creates too.
+ */
+const batchRefusedStatuses = new Set([400, 403, 404, 405, 413, 501]);
+
+export interface BatchingOptions extends UserWritesOptions {
+  /** Single requests in flight once the site refused a batch (default 4). */
+  singleConcurrency?: number;
+  /** Told once, with WordPress's answer, when the writes fall back to single requests. */
+  onBatchRefused?: (error: WordPressRequestError) => void;
+}
+
 export class BatchingUserWrites implements UserWrites {
   readonly #client: WordPressClient;
   readonly #maxItems: number;
   readonly #single: RestUserWrites;
+  readonly #singleLimit: LimitFunction;
+  readonly #onBatchRefused: ((error: WordPressRequestError) => void) | undefined;
   #queue: PendingItem[] = [];
   #scheduled = false;
+  /** The site refused a batch: everything goes as single requests. */
+  #refused = false;
   batchCount = 0;
 
-  constructor(client: WordPressClient, maxItems: number) {
+  readonly #network: boolean;
+
+  constructor(client: WordPressClient, maxItems: number, options: BatchingOptions = {}) {
     this.#client = client;
     this.#maxItems = Math.max(1, maxItems);
-    this.#single = new RestUserWrites(client);
+    this.#network = options.network ?? false;
+    this.#single = new RestUserWrites(client, { network: this.#network });
+    this.#singleLimit = pLimit(options.singleConcurrency ?? 4);
+    this.#onBatchRefused = options.onBatchRefused;
   }
 
   create(body: Record<string, unknown>): Promise<WordPressUser> {
+    if (this.#refused) return this.#singleLimit(() => this.#single.create(body));
     return this.#enqueue(
       'POST',
       `/wp/v2/users?context=edit&_fields=${fields}`,
@@ -45,6 +72,7 @@ export class BatchingUserWrites implements UserWrites {
   }
 
   update(id: number, patch: Record<string, unknown>): Promise<WordPressUser> {
+    if (this.#refused) return this.#singleLimit(() => this.#single.update(id, patch));
     return this.#enqueue(
       'POST',
       `/wp/v2/users/${id}?context=edit&_fields=${fields}`,
@@ -52,7 +80,13 @@ export class BatchingUserWrites implements UserWrites {
     ) as Promise<WordPressUser>;
   }
 
+  addMember(id: number, role: string): Promise<void> {
+    return this.#single.addMember(id, role);
+  }
+
   async delete(id: number, reassignTo: number): Promise<void> {
+    // A network's removals go through the plugin's route, outside /batch/v1.
+    if (this.#refused || this.#network) return this.#singleLimit(() => this.#single.delete(id, reassignTo));
     try {
       await this.#enqueue('DELETE', `/wp/v2/users/${id}?force=true&reassign=${reassignTo}`);
     } catch (error) {
@@ -105,6 +139,11 @@ export class BatchingUserWrites implements UserWrites {
       });
       answer = response.data;
     } catch (error) {
+      if (error instanceof WordPressRequestError && batchRefusedStatuses.has(error.status)) {
+        this.#fallBack(error);
+        for (const item of items) this.#sendAlone(item);
+        return;
+      }
       for (const item of items) this.#failed(item, error);
       return;
     }
@@ -136,14 +175,43 @@ export class BatchingUserWrites implements UserWrites {
     });
   }
 
+  #fallBack(error: WordPressRequestError): void {
+    if (this.#refused) return;
+    this.#refused = true;
+    this.#onBatchRefused?.(error);
+  }
+
+  /** An item of a batch the site refused as a whole: none of it ran, so it is sent as it was. */
+  #sendAlone(item: PendingItem): void {
+    const [route, query] = item.path.split('?');
+    this.#singleLimit(() =>
+      this.#client.request(item.method, route!, {
+        query: Object.fromEntries(new URLSearchParams(query ?? '')),
+        ...(item.body ? { body: item.body } : {}),
+        // A create is sent once, as RestUserWrites sends it; its caller looks for it after a failure.
+        retry: !isCreate(item),
+      }),
+    ).then(
+      (response) => item.resolve(response.data),
+      (error: unknown) => {
+        if (
+          item.method === 'DELETE' &&
+          error instanceof WordPressRequestError &&
+          error.code === 'rest_user_invalid_id'
+        )
+          item.resolve(undefined);
+        else item.reject(error);
+      },
+    );
+  }
+
   /**
    * A create that may have landed goes back to its caller, which looks it up before
    * trying again. Updates and deletes can be sent twice safely: after an outage each is
    * sent again on its own, with the client's retries.
    */
   #failed(item: PendingItem, error: unknown): void {
-    const create = item.method === 'POST' && !/^\/wp\/v2\/users\/\d+/.test(item.path);
-    if (create || !(error instanceof WordPressRequestError && error.transient)) {
+    if (isCreate(item) || !(error instanceof WordPressRequestError && error.transient)) {
       item.reject(error);
       return;
     }
@@ -157,10 +225,21 @@ export class BatchingUserWrites implements UserWrites {
   }
 }
 
+function isCreate(item: PendingItem): boolean {
+  return item.method === 'POST' && !/^\/wp\/v2\/users\/\d+/.test(item.path);
+}
+
 /** Items per batch the site accepts, from OPTIONS /batch/v1 (25 in core). */
 export async function batchLimit(client: WordPressClient): Promise<number> {
   const response = await client.request<{
     endpoints?: Array<{ args?: { requests?: { maxItems?: number } } }>;
   }>('OPTIONS', '/batch/v1');
-  return response.data.endpoints?.[0]?.args?.requests?.maxItems ?? 25;
+  const endpoint = response.data.endpoints?.[0];
+  // WordPress answers OPTIONS for a route it does not have with 200 and an empty list.
+  if (!endpoint) {
+    throw new WordPressError(
+      `the site's REST API has no /batch/v1 route (its OPTIONS answer describes none; a plugin or a rest_endpoints filter removes it)`,
+    );
+  }
+  return endpoint.args?.requests?.maxItems ?? 25;
 }

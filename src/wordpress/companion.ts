@@ -1,5 +1,6 @@
 // What the companion plugin on the site offers (GET /entra-wp-sync/v1/info); a site
-// without it still works over core REST, with fewer features.
+// without it still works over core REST, with fewer features. A plugin that switched itself
+// off (its PHP is too old) stops the job instead.
 import { ActionableError, ExitCode } from '../errors.ts';
 import { WordPressRequestError } from './errors.ts';
 import type { WordPressClient } from './rest-client.ts';
@@ -9,15 +10,65 @@ export interface CompanionInfo {
   features: string[];
   allowedMetaKeys: string[];
   roles: Array<{ slug: string; name: string; privileged: boolean }>;
+  /** The multisite network the site is part of; null (or missing, older plugins) on a single site. */
+  network?: CompanionNetwork | null | undefined;
 }
 
+export interface CompanionNetwork {
+  blogId: number;
+  mainSite: boolean;
+  /** Whether the sync's own account is a super admin of the network. */
+  superAdmin: boolean;
+  /** Logins the network never gives (its illegal_names). */
+  illegalNames: string[];
+}
+
+/** What the plugin's info route answers when it switched itself off on the site. */
+interface SwitchedOffAnswer {
+  version: string;
+  active: false;
+  reason?: string;
+  /** The PHP version the site runs and the oldest the plugin runs on. */
+  php?: string;
+  requiresPhp?: string;
+}
+
+/**
+ * The plugin is installed but switched itself off (the site's PHP is older than it runs
+ * on): it keeps no one out and records nothing, so the site is neither one with the plugin
+ * nor one without it, and nothing may be synced to it.
+ */
+export class CompanionSwitchedOffError extends ActionableError {}
+
+/**
+ * The active plugin's info, or undefined where the site has none. Throws
+ * CompanionSwitchedOffError where the plugin is installed but switched off.
+ */
 export async function fetchCompanionInfo(client: WordPressClient): Promise<CompanionInfo | undefined> {
+  let answer: CompanionInfo | SwitchedOffAnswer;
   try {
-    return (await client.request<CompanionInfo>('GET', '/entra-wp-sync/v1/info')).data;
+    answer = (await client.request<CompanionInfo | SwitchedOffAnswer>('GET', '/entra-wp-sync/v1/info')).data;
   } catch (error) {
     if (error instanceof WordPressRequestError && error.code === 'rest_no_route') return undefined;
     throw error;
   }
+  // Plugins older than the `active` field always ran when they answered.
+  if ('active' in answer && answer.active === false) throw switchedOff(answer, client.siteUrl);
+  return answer as CompanionInfo;
+}
+
+function switchedOff(answer: SwitchedOffAnswer, siteUrl: string): CompanionSwitchedOffError {
+  const needs = answer.requiresPhp ?? '8.1';
+  const why = answer.php
+    ? `the site runs PHP ${answer.php} and the plugin needs PHP ${needs} or newer`
+    : (answer.reason ?? `the plugin needs PHP ${needs} or newer`);
+  return new CompanionSwitchedOffError(
+    `The companion plugin ${answer.version} on ${siteUrl} is switched off: ${why}. Disabled users are not kept from signing in and the sync cannot tell which accounts it manages, so nothing is synced to this site.`,
+    {
+      exitCode: ExitCode.usage,
+      hint: `Upgrade PHP on the site to ${needs} or newer (your host's PHP settings); the plugin switches itself on again by itself.`,
+    },
+  );
 }
 
 /**

@@ -116,10 +116,21 @@ export function httpFailure(
   const wpCode = typeof body === 'object' && body && 'code' in body ? String(body.code) : '';
   const wpMessage =
     typeof body === 'object' && body && 'message' in body ? stripTags(String(body.message)) : '';
-  const where = `${method} ${new URL(url).pathname}`;
+  const where = `${method} ${requestPathOf(url)}`;
   const code = wpCode || `http_${status}`;
   // WordPress's messages mostly end in a full stop already; ours add one.
   const detail = wpMessage ? `: ${wpMessage.replace(/\.$/, '')}` : '';
+  if (status === 401 && wpCode === 'application_passwords_disabled_for_user') {
+    return new WordPressRequestError(
+      `WordPress has application passwords switched off for "${username}" (${where}${detail}).`,
+      {
+        status,
+        code,
+        transient: false,
+        hint: "Allow application passwords for the sync's account: a security plugin's setting that limits them to some roles or users, or code on the site filtering wp_is_application_passwords_available_for_user.",
+      },
+    );
+  }
   if (status === 401) {
     return new WordPressRequestError(
       `WordPress did not accept the application password for "${username}" (${where}${detail}).`,
@@ -127,7 +138,7 @@ export function httpFailure(
         status,
         code,
         transient: false,
-        hint: 'Create an application password under Users → Profile → Application Passwords for that account and set WORDPRESS_APP_PASSWORD; application passwords need HTTPS.',
+        hint: "Create an application password under Users → Profile → Application Passwords for that account and set WORDPRESS_APP_PASSWORD; application passwords need HTTPS. If the password is right, something on the site switches application passwords off for this account (a security plugin's per-role setting, the wp_is_application_passwords_available_for_user filter): allow them for it.",
       },
     );
   }
@@ -138,6 +149,18 @@ export function httpFailure(
       transient: false,
       hint: 'The account needs the list_users, create_users, edit_users, promote_users and delete_users capabilities (an administrator has them).',
     });
+  }
+  const route = restRouteOf(url);
+  if (wpCode === 'rest_no_route' && route.startsWith('/wp/v2/users')) {
+    return new WordPressRequestError(
+      `The WordPress REST API on ${new URL(url).origin} has no users endpoints for "${username}" (${method} ${route}${detail}); the sync reads and writes users only through them.`,
+      {
+        status,
+        code,
+        transient: false,
+        hint: "Something on the site removes the /wp/v2/users routes (a security plugin's setting against user enumeration, or a rest_endpoints filter): keep them for accounts that may list users, such as the sync's administrator.",
+      },
+    );
   }
   const transient =
     status === 429 ||
@@ -151,6 +174,38 @@ export function httpFailure(
     transient,
     body,
   });
+}
+
+/**
+ * The sign-in was refused and the site's REST index lists no application passwords:
+ * WordPress offers none at all, so no password can be right.
+ */
+export function applicationPasswordsOffFailure(
+  siteUrl: string,
+  refused: WordPressRequestError,
+): WordPressRequestError {
+  return new WordPressRequestError(
+    `Application passwords are switched off on ${siteUrl}, so WordPress signs no one in with one (it answered ${refused.status} ${refused.code}; its REST index lists no application passwords).`,
+    {
+      status: refused.status,
+      code: 'application_passwords_disabled',
+      transient: false,
+      hint: "Turn application passwords back on: a security plugin's setting (\"Disable application passwords\"), or code filtering wp_is_application_passwords_available to false. WordPress also offers them only over HTTPS (or with WP_ENVIRONMENT_TYPE local): behind a proxy that ends TLS, set $_SERVER['HTTPS'] = 'on' in wp-config.php when X-Forwarded-Proto is https.",
+    },
+  );
+}
+
+/** The path of a request URL, with its REST route on plain permalinks; no query (it can carry emails). */
+function requestPathOf(url: string): string {
+  const parsed = new URL(url);
+  const route = parsed.searchParams.get('rest_route');
+  return route === null ? parsed.pathname : `${parsed.pathname}?rest_route=${route}`;
+}
+
+/** The REST route of a request URL, either way the site routes the REST API. */
+export function restRouteOf(url: string): string {
+  const parsed = new URL(url);
+  return parsed.searchParams.get('rest_route') ?? parsed.pathname.replace(/^.*?\/wp-json(?=\/)/, '');
 }
 
 /**
@@ -185,7 +240,8 @@ export function redirectFailure(
       : "Set wordpress.url to the address the site redirects to; if it redirects the REST API to a login page, let the sync's account through (a security or single sign-on plugin).";
   return new WordPressRequestError(
     `WordPress answered ${where} with ${status} redirect to ${target}; redirects are not followed, so the application password goes only to wordpress.url.`,
-    { ...details, hint },
+    // Discovery reads where it points: plain permalinks send /wp-json/ to the site itself.
+    { ...details, hint, body: { location: target } },
   );
 }
 

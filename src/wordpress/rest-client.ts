@@ -7,9 +7,11 @@ import { withLoggedRetries } from '../http/logged-retries.ts';
 import { type AttemptFailure, type RetryPolicy, retryPolicyWith } from '../http/retry-policy.ts';
 import type { Logger } from '../log/logger.ts';
 import {
+  applicationPasswordsOffFailure,
   httpFailure,
   networkFailure,
   redirectFailure,
+  restRouteOf,
   WordPressError,
   WordPressRequestError,
 } from './errors.ts';
@@ -68,6 +70,8 @@ export interface RequestOptions {
   retry?: boolean;
 }
 
+type RouteStyle = 'pretty' | 'plain';
+
 export class WordPressClient {
   readonly siteUrl: string;
   readonly username: string;
@@ -76,8 +80,8 @@ export class WordPressClient {
   readonly #timeoutMs: number;
   readonly #retryPolicy: RetryPolicy;
   readonly #logger: Logger | undefined;
-  /** `pretty` uses /wp-json/, `plain` uses ?rest_route= on sites without permalinks. */
-  #routeStyle: 'pretty' | 'plain' = 'pretty';
+  /** `pretty` uses /wp-json/, `plain` uses /index.php?rest_route= on sites without permalinks. */
+  #routeStyle: RouteStyle = 'pretty';
   requestCount = 0;
   writeCount = 0;
 
@@ -107,22 +111,80 @@ export class WordPressClient {
 
   /**
    * Requests `route` once to learn where the REST API lives: /wp-json/ normally,
-   * ?rest_route= on sites without pretty permalinks. Returns that first answer.
+   * /index.php?rest_route= on sites with plain permalinks (there WordPress redirects
+   * /wp-json/ to the home page, and nginx answers a method other than GET, HEAD or POST to
+   * /?rest_route= with 405). Returns that first answer.
    */
   async discoverRoutes<T>(route: string, query?: RequestOptions['query']): Promise<WordPressResponse<T>> {
+    // What the /wp-json/ attempt met, reported when neither way reaches the REST API.
+    let redirected: unknown;
+    let noRoute: { style: RouteStyle; response: WordPressResponse<unknown> } | undefined;
     for (const style of ['pretty', 'plain'] as const) {
       this.#routeStyle = style;
       const url = this.routeUrl(route, query);
-      const response = await this.#send('GET', url, undefined, true);
+      let response: WordPressResponse<unknown>;
+      try {
+        response = await this.#send('GET', url, undefined, true);
+      } catch (error) {
+        // Plain permalinks: WordPress sends /wp-json/… to its home page, on the same site.
+        if (style === 'pretty' && this.#redirectsWithinSite(error)) {
+          redirected = error;
+          continue;
+        }
+        throw error;
+      }
       if (isRestAnswer(response.data)) {
+        if (response.status === 401) throw await this.#signInFailure(response, url);
         if (response.status >= 400)
           throw httpFailure(response.status, response.data, 'GET', url, this.username);
         return response as WordPressResponse<T>;
       }
+      if (isNoRoute(response.data)) noRoute ??= { style, response };
     }
+    if (noRoute) {
+      // The REST API answers, without this route (a plugin removed it, or is not installed).
+      this.#routeStyle = noRoute.style;
+      const { status, data } = noRoute.response;
+      throw httpFailure(status, data, 'GET', this.routeUrl(route, query), this.username);
+    }
+    if (redirected) throw redirected;
     throw new WordPressError(`No WordPress REST API answers at ${this.siteUrl}.`, {
       hint: 'Check wordpress.url (the site address, not /wp-admin), and that no security plugin disables the REST API.',
     });
+  }
+
+  #redirectsWithinSite(error: unknown): boolean {
+    if (!(error instanceof WordPressRequestError) || !isRedirect(error.status)) return false;
+    const { details } = error;
+    const location =
+      typeof details === 'object' && details !== null && 'location' in details
+        ? String(details.location)
+        : '';
+    return URL.canParse(location) && new URL(location).origin === new URL(this.siteUrl).origin;
+  }
+
+  /**
+   * A refused sign-in. WordPress answers a wrong application password, one switched off
+   * for the account and one switched off for the whole site alike (401
+   * rest_not_logged_in), but its REST index lists application passwords only where the
+   * site offers them.
+   */
+  async #signInFailure(response: WordPressResponse<unknown>, url: string): Promise<WordPressRequestError> {
+    const refused = httpFailure(response.status, response.data, 'GET', url, this.username);
+    try {
+      const index = await this.#send(
+        'GET',
+        this.routeUrl('/', { _fields: 'authentication' }),
+        undefined,
+        false,
+      );
+      if (index.status === 200 && !offersApplicationPasswords(index.data)) {
+        return applicationPasswordsOffFailure(this.siteUrl, refused);
+      }
+    } catch {
+      // No index to read: the refusal as WordPress gave it.
+    }
+    return refused;
   }
 
   /**
@@ -137,7 +199,7 @@ export class WordPressClient {
     retry: boolean,
   ): Promise<WordPressResponse<unknown>> {
     if (!retry) return this.#raw(method, url, body, true);
-    const where = `WordPress ${method} ${routeOf(url)}`;
+    const where = `WordPress ${method} ${restRouteOf(url)}`;
     return withLoggedRetries(where, () => this.#raw(method, url, body, true), this.#retryPolicy, {
       // Every request sent with retry left on may arrive twice (updates, deletes, reads).
       idempotent: true,
@@ -167,11 +229,18 @@ export class WordPressClient {
     };
   }
 
+  /**
+   * The one place request URLs are built. A route is a REST route (/wp/v2/users/7, as
+   * /batch/v1 items name them too); the query goes beside rest_route on plain permalinks.
+   */
   routeUrl(route: string, query?: RequestOptions['query']): string {
-    const url =
-      this.#routeStyle === 'pretty'
-        ? new URL(`${this.siteUrl}/wp-json${route}`)
-        : new URL(`${this.siteUrl}/?rest_route=${encodeURIComponent(route)}`);
+    let url: URL;
+    if (this.#routeStyle === 'pretty') url = new URL(`${this.siteUrl}/wp-json${route}`);
+    else {
+      // index.php, as WordPress's own rest_url() has it: nginx serves /?… only to GET and POST.
+      url = new URL(`${this.siteUrl}/index.php`);
+      url.searchParams.set('rest_route', route);
+    }
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
@@ -253,6 +322,23 @@ function isRestAnswer(data: unknown): boolean {
   return !('code' in data) || (data.code !== 'invalid_json' && data.code !== 'rest_no_route');
 }
 
+function isNoRoute(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && 'code' in data && data.code === 'rest_no_route';
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+/** The REST index's `authentication` lists application passwords where the site offers them. */
+function offersApplicationPasswords(index: unknown): boolean {
+  if (typeof index !== 'object' || index === null || !('authentication' in index)) return false;
+  const { authentication } = index;
+  return (
+    typeof authentication === 'object' && authentication !== null && 'application-passwords' in authentication
+  );
+}
+
 function parseJson(text: string): unknown {
   if (text === '') return undefined;
   try {
@@ -261,10 +347,4 @@ function parseJson(text: string): unknown {
     // PHP notices or an HTML error page; keep a little for the message.
     return { code: 'invalid_json', message: text.slice(0, 200) };
   }
-}
-
-/** /wp/v2/users, whichever way the site routes the REST API; no query (it can carry emails). */
-function routeOf(url: string): string {
-  const parsed = new URL(url);
-  return parsed.searchParams.get('rest_route') ?? parsed.pathname.replace(/^.*?\/wp-json(?=\/)/, '');
 }

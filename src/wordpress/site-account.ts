@@ -29,6 +29,16 @@ export async function fetchSiteAccount(client: WordPressClient): Promise<SiteAcc
   return { id, username, roles: roles ?? [], capabilities: capabilities ?? {} };
 }
 
+/**
+ * Reads the users listing and the account's own user, so a site that took the users
+ * routes away (user enumeration protection) stops the job before it writes, not user by
+ * user. A removed route is thrown as WordPress's rest_no_route, which errors.ts words.
+ */
+export async function assertUsersRoutes(client: WordPressClient, account: SiteAccount): Promise<void> {
+  await client.request('GET', '/wp/v2/users', { query: { context: 'edit', per_page: 1, _fields: 'id' } });
+  await client.request('GET', `/wp/v2/users/${account.id}`, { query: { context: 'edit', _fields: 'id' } });
+}
+
 export function missingCapabilities(account: SiteAccount): string[] {
   return requiredCapabilities.filter((capability) => account.capabilities[capability] !== true);
 }

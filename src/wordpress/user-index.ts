@@ -111,6 +111,8 @@ export function normaliseUser(user: Partial<WordPressUser> & { id: number }): Wo
     locale: user.locale ?? '',
     meta: Array.isArray(user.meta) ? {} : (user.meta ?? {}),
     entra_wp_sync_identity: normaliseIdentity(user.entra_wp_sync_identity),
+    ...(typeof user.member === 'boolean' ? { member: user.member } : {}),
+    ...(user.superAdmin === true ? { superAdmin: true } : {}),
   };
 }
 

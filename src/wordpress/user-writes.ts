@@ -9,19 +9,35 @@ export interface UserWrites {
   /** Sends the create once; the caller decides what a failure means. */
   create(body: Record<string, unknown>): Promise<WordPressUser>;
   update(id: number, patch: Record<string, unknown>): Promise<WordPressUser>;
-  /** Deletes for good; their content goes to `reassignTo`. Already gone counts as done. */
+  /**
+   * Deletes for good; their content goes to `reassignTo`. Already gone counts as done. On a
+   * multisite network: removed from this site only, the network account kept.
+   */
   delete(id: number, reassignTo: number): Promise<void>;
+  /** On a network: adds a network user to this site with one role (companion plugin). */
+  addMember(id: number, role: string): Promise<void>;
   /** Users whose login or email equals one of these, case-insensitively. */
   findByLoginOrEmail(login: string, email: string): Promise<WordPressUser[]>;
 }
 
 const fields = userFields.join(',');
 
+export interface UserWritesOptions {
+  /** The site is part of a multisite network: deletes only remove from this site. */
+  network?: boolean | undefined;
+}
+
 export class RestUserWrites implements UserWrites {
   readonly #client: WordPressClient;
+  readonly #network: boolean;
 
-  constructor(client: WordPressClient) {
+  constructor(client: WordPressClient, options: UserWritesOptions = {}) {
     this.#client = client;
+    this.#network = options.network ?? false;
+  }
+
+  async addMember(id: number, role: string): Promise<void> {
+    await this.#client.request('POST', '/entra-wp-sync/v1/members', { body: { id, role } });
   }
 
   async create(body: Record<string, unknown>): Promise<WordPressUser> {
@@ -44,9 +60,12 @@ export class RestUserWrites implements UserWrites {
 
   async delete(id: number, reassignTo: number): Promise<void> {
     try {
-      await this.#client.request('DELETE', `/wp/v2/users/${id}`, {
-        query: { force: true, reassign: reassignTo },
-      });
+      // Core refuses DELETE on a network; the plugin removes from this site (never the network).
+      await this.#client.request(
+        'DELETE',
+        this.#network ? `/entra-wp-sync/v1/members/${id}` : `/wp/v2/users/${id}`,
+        { query: this.#network ? { reassign: reassignTo } : { force: true, reassign: reassignTo } },
+      );
     } catch (error) {
       // A retried delete whose first attempt landed finds nobody to delete.
       if (error instanceof WordPressRequestError && error.code === 'rest_user_invalid_id') return;

@@ -63,8 +63,10 @@ export function harnessEnv(graph: FakeGraph, site: WordPressSite): NodeJS.Proces
 export async function startSyncHarness(
   users: FakeUser[],
   fake: LocalGraphOptions = {},
+  /** A site other than this worker's own (e.g. a network's main site), already reset. */
+  givenSite?: WordPressSite,
 ): Promise<SyncHarness> {
-  const site = await useWordPressSite();
+  const site = givenSite ?? (await useWordPressSite());
   const app = { tenantId: testTenantId, clientId: testClientId, clientSecret: testClientSecret };
   const graph = await startLocalGraph(new FakeTenant(users), app, fake);
   const directory = await mkdtemp(join(tmpdir(), 'entra-wp-sync-test-'));

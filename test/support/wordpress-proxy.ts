@@ -198,9 +198,17 @@ export async function startWordPressProxy(
       return badGateway();
     }
     request.outcome = reply.status;
-    outgoing.writeHead(reply.status, reply.headers);
+    outgoing.writeHead(reply.status, ownRedirect(reply.headers));
     outgoing.end(reply.body);
   }
+
+  /** A redirect WordPress points at its own address points at the proxy, as a reverse proxy's would. */
+  const ownRedirect = (headers: Record<string, string | string[]>): Record<string, string | string[]> => {
+    const { location } = headers;
+    if (typeof location !== 'string' || !location.startsWith(`${upstream.origin}/`)) return headers;
+    const self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { ...headers, location: self + location.slice(upstream.origin.length) };
+  };
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

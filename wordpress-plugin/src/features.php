@@ -29,5 +29,6 @@ function entra_wp_sync_features() {
 		'user-index',
 		'user-lookup',
 		'adoption-proof',
+		'network-members',
 	);
 }

@@ -21,7 +21,7 @@ define( 'ENTRA_WP_SYNC_LOOKUP_MAX_KEYS', 2000 );
  * A user as GET /wp/v2/users/{id}?context=edit shows the fields the tool reads.
  */
 function entra_wp_sync_compact_user( WP_User $user, WP_REST_User_Meta_Fields $meta_fields, WP_REST_Request $request, $id_keys ) {
-	return array(
+	$compact = array(
 		'id'          => $user->ID,
 		'username'    => $user->user_login,
 		'email'       => $user->user_email,
@@ -38,6 +38,12 @@ function entra_wp_sync_compact_user( WP_User $user, WP_REST_User_Meta_Fields $me
 		// As the REST field of the same name shows it on /wp/v2/users (section 10).
 		'entra_wp_sync_identity' => entra_wp_sync_identity_of( $user, $id_keys ),
 	);
+	if ( is_multisite() ) {
+		// Lookups find network users who are not members of this site yet (section 11).
+		$compact['member']     = is_user_member_of_blog( $user->ID );
+		$compact['superAdmin'] = is_super_admin( $user->ID );
+	}
+	return $compact;
 }
 
 /**
@@ -144,6 +150,8 @@ function entra_wp_sync_rest_user_lookup( WP_REST_Request $request ) {
 				'include'     => $ids,
 				'number'      => -1,
 				'count_total' => false,
+				// On a network, every network user with these keys, members of this site or not.
+				'blog_id'     => 0,
 			),
 			$id_keys
 		);
@@ -155,7 +163,8 @@ function entra_wp_sync_rest_user_lookup( WP_REST_Request $request ) {
 		$result['managed'] = (int) $wpdb->get_var(
 			$wpdb->prepare(
 				"SELECT COUNT(*) FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value LIKE %s",
-				'entra_wp_sync_jobs',
+				// Kept per site on a network (section 11).
+				is_multisite() ? entra_wp_sync_site_meta_key( 'entra_wp_sync_jobs' ) : 'entra_wp_sync_jobs',
 				'%' . $wpdb->esc_like( serialize( $job ) ) . '%'
 			)
 		);

@@ -16,6 +16,10 @@ defined( 'ABSPATH' ) || exit;
  */
 
 function entra_wp_sync_is_disabled( $user_id ) {
+	if ( is_multisite() ) {
+		// Per site on a network: kept out only when no active membership is left (section 11).
+		return $user_id && entra_wp_sync_is_disabled_in_network( (int) $user_id );
+	}
 	return $user_id && 'disabled' === get_user_meta( (int) $user_id, 'entra_wp_sync_status', true );
 }
 
@@ -98,7 +102,9 @@ function entra_wp_sync_clear_reset_key( $user_id ) {
 
 /** The moment a user is disabled, their sessions, application passwords and reset key are gone. */
 function entra_wp_sync_revoke_on_disable( $meta_id, $user_id, $meta_key, $meta_value ) {
-	if ( 'entra_wp_sync_status' !== $meta_key || 'disabled' !== $meta_value ) {
+	// On a network the status is written under this site's key (section 11).
+	$status_key = is_multisite() ? entra_wp_sync_site_meta_key( 'entra_wp_sync_status' ) : 'entra_wp_sync_status';
+	if ( $status_key !== $meta_key || 'disabled' !== $meta_value || ! entra_wp_sync_is_disabled( $user_id ) ) {
 		return;
 	}
 	WP_Session_Tokens::get_instance( (int) $user_id )->destroy_all();

@@ -8,21 +8,10 @@ defined( 'ABSPATH' ) || exit;
  * -----------------------------------------------------------------------------
  */
 
-/**
- * Permission for the plugin's read routes: the caller must be able to list users.
- *
- * @return true|WP_Error
+/*
+ * The routes' permission, entra_wp_sync_rest_can_list_users(), is in the loader: the info
+ * route answers with it on a PHP too old for the rest of the plugin too.
  */
-function entra_wp_sync_rest_can_list_users() {
-	if ( current_user_can( 'list_users' ) ) {
-		return true;
-	}
-	return new WP_Error(
-		'entra_wp_sync_forbidden',
-		__( 'Sorry, you are not allowed to use the entra-wp-sync API.' ),
-		array( 'status' => rest_authorization_required_code() )
-	);
-}
 
 /**
  * GET /entra-wp-sync/v1/info: plugin version and features.
@@ -33,9 +22,11 @@ function entra_wp_sync_rest_info() {
 	return rest_ensure_response(
 		array(
 			'version'          => ENTRA_WP_SYNC_VERSION,
+			'active'           => true,
 			'features'         => entra_wp_sync_features(),
 			'allowedMetaKeys'  => entra_wp_sync_allowed_meta_keys(),
 			'roles'            => entra_wp_sync_role_summary(),
+			'network'          => entra_wp_sync_network_summary(),
 		)
 	);
 }

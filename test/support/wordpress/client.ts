@@ -1,8 +1,14 @@
 // Talking to a running test bed from any process: reset a site, run PHP or SQL against it.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { adminCredentials, editorCredentials, installNetworkPhp, populateNetworkPhp } from './configs.ts';
 import { runCommand } from './processes.ts';
-import type { WordPressSite, WordPressStackClient, WordPressStackDescriptor } from './types.ts';
+import type {
+  WordPressNetwork,
+  WordPressSite,
+  WordPressStackClient,
+  WordPressStackDescriptor,
+} from './types.ts';
 
 const quoteName = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 
@@ -25,10 +31,10 @@ export async function runSqlOnSocket(socket: string, sql: string, database?: str
   return result.stdout;
 }
 
-/** Runs PHP code with WordPress loaded for site `siteKey` (an index, or 'template'). */
+/** Runs PHP code with WordPress loaded for site `siteKey` (an index, 'template' or 'network'). */
 export async function runPhpForSite(
   descriptor: WordPressStackDescriptor,
-  siteKey: number | 'template',
+  siteKey: number | 'template' | 'network',
   phpCode: string,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<string> {
@@ -98,6 +104,13 @@ export function createStackClient(descriptor: WordPressStackDescriptor): WordPre
     runSql(index, sql) {
       return runSqlOnSocket(descriptor.mariadbSocket, sql, siteOf(descriptor, index).dbName);
     },
+
+    resetNetwork: () => installNetwork(descriptor),
+
+    runNetworkPhp(path, phpCode) {
+      // wp-config.php takes the request path from the environment in the CLI: that picks the site.
+      return runPhpForSite(descriptor, 'network', phpCode, { REQUEST_URI: path });
+    },
   };
 }
 
@@ -105,4 +118,35 @@ export function createStackClient(descriptor: WordPressStackDescriptor): WordPre
 export function connectWordPressStack(descriptorFile: string): WordPressStackClient {
   const descriptor = JSON.parse(readFileSync(descriptorFile, 'utf8')) as WordPressStackDescriptor;
   return createStackClient(descriptor);
+}
+
+/** Installs the network into an empty database: as a single site, then as a network with a second site. */
+async function installNetwork(descriptor: WordPressStackDescriptor): Promise<WordPressNetwork> {
+  const { network } = descriptor;
+  const db = quoteName(network.dbName);
+  await runSqlOnSocket(descriptor.mariadbSocket, `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db};`);
+  const uploads = join(descriptor.wordpressDir, 'wp-content', 'uploads', 'site-network');
+  rmSync(uploads, { recursive: true, force: true });
+  mkdirSync(uploads, { recursive: true });
+  await runPhpForSite(descriptor, 'network', installNetworkPhp, { WP_TESTBED_INSTALLING: '1' });
+  const out = await runPhpForSite(descriptor, 'network', populateNetworkPhp, { REQUEST_URI: '/' });
+  const made = JSON.parse(out.slice(out.indexOf('{'))) as { appPassword: string; secondBlogId: number };
+  const site = (url: string): WordPressSite => ({
+    index: -1,
+    url,
+    restUrl: `${url}/wp-json/`,
+    adminUser: adminCredentials.user,
+    adminPassword: adminCredentials.password,
+    appPassword: made.appPassword,
+    // The network has no editor account; tests make the users they need.
+    editorUser: editorCredentials.user,
+    editorPassword: '',
+    editorAppPassword: '',
+    dbName: network.dbName,
+  });
+  return {
+    main: site(network.url),
+    second: site(`${network.url}${network.secondPath.replace(/\/$/, '')}`),
+    secondBlogId: made.secondBlogId,
+  };
 }

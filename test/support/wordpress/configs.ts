@@ -7,6 +7,14 @@ export interface SiteLayout {
   dbName: string;
 }
 
+/** The test bed's multisite network (subdirectory install): one server, one database. */
+export interface NetworkLayout {
+  port: number;
+  dbName: string;
+  /** Path of the network's second site, e.g. '/second/'. */
+  secondPath: string;
+}
+
 export interface Layout {
   root: string;
   /** The WordPress core the test bed's tree is linked from (e.g. /usr/share/wordpress). */
@@ -21,6 +29,7 @@ export interface Layout {
   isRoot: boolean;
   debug: boolean;
   sites: SiteLayout[];
+  network: NetworkLayout;
   logs: { mariadb: string; phpFpm: string; phpErrors: string; nginxError: string; nginxAccess: string };
 }
 
@@ -77,8 +86,42 @@ http {
   sendfile on;
   keepalive_timeout 65s;
 ${servers}
+${networkServer(layout)}
 }
 `;
+}
+
+/** The network's server: a subdirectory install, /second/wp-json/… served by the one WordPress. */
+function networkServer(layout: Layout): string {
+  return `
+  server {
+    listen 127.0.0.1:${layout.network.port};
+    server_name _;
+    root ${layout.wordpressDir};
+    index index.php;
+
+    # WordPress's own rules for a subdirectory network: a site's path in front of core's files.
+    if (!-e $request_filename) {
+      rewrite ^/[_0-9a-zA-Z-]+(/wp-(content|admin|includes).*) $1 last;
+      rewrite ^/[_0-9a-zA-Z-]+(/.*\\.php)$ $1 last;
+    }
+
+    location / {
+      try_files $uri $uri/ /index.php?$args;
+    }
+
+    location ~ \\.php$ {
+      try_files $uri =404;
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+      fastcgi_param HTTP_PROXY "";
+      fastcgi_param WP_TESTBED_SITE network;
+      # Debian's fastcgi_params sends the host without its port; a network finds its sites by host:port.
+      fastcgi_param HTTP_HOST $host:$server_port;
+      fastcgi_pass unix:${layout.phpFpmSocket};
+      fastcgi_read_timeout 300s;
+    }
+  }`;
 }
 
 export function phpFpmConf(layout: Layout): string {
@@ -121,6 +164,7 @@ export function wpConfig(layout: Layout): string {
 $entra_testbed_sites = array(
 ${sites}
 \t'template' => array( 'db' => ${php(layout.templateDb)}, 'port' => 0 ),
+\t'network' => array( 'db' => ${php(layout.network.dbName)}, 'port' => ${layout.network.port}, 'network' => true ),
 );
 $entra_testbed_key = isset( $_SERVER['WP_TESTBED_SITE'] ) ? $_SERVER['WP_TESTBED_SITE'] : getenv( 'WP_TESTBED_SITE' );
 if ( false === $entra_testbed_key || ! isset( $entra_testbed_sites[ $entra_testbed_key ] ) ) {
@@ -151,8 +195,18 @@ $table_prefix = 'wp_';
 
 ${salts}
 
-define( 'WP_HOME', 'http://' . $entra_testbed_host );
-define( 'WP_SITEURL', 'http://' . $entra_testbed_host );
+if ( empty( $entra_testbed_site['network'] ) ) {
+\tdefine( 'WP_HOME', 'http://' . $entra_testbed_host );
+\tdefine( 'WP_SITEURL', 'http://' . $entra_testbed_host );
+} elseif ( ! getenv( 'WP_TESTBED_INSTALLING' ) ) {
+\t// A subdirectory network; it is installed as a single site first (installNetworkPhp).
+\tdefine( 'MULTISITE', true );
+\tdefine( 'SUBDOMAIN_INSTALL', false );
+\tdefine( 'DOMAIN_CURRENT_SITE', $entra_testbed_host );
+\tdefine( 'PATH_CURRENT_SITE', '/' );
+\tdefine( 'SITE_ID_CURRENT_SITE', 1 );
+\tdefine( 'BLOG_ID_CURRENT_SITE', 1 );
+}
 define( 'UPLOADS', 'wp-content/uploads/site-' . $entra_testbed_key );
 define( 'WP_ENVIRONMENT_TYPE', 'local' );
 define( 'WP_DEBUG', ${layout.debug} );
@@ -200,8 +254,122 @@ if ( ! get_option( 'entra_testbed_without_companion' ) ) {
  */
 add_filter( 'pre_wp_mail', '__return_true' );
 `,
+    'mu-plugins/testbed-hardening.php': testbedHardeningPlugin,
   };
 }
+
+/**
+ * Hardening that real sites carry, as security plugins and snippets apply it. A test
+ * switches it on for its own site: update_option( 'entra_testbed_hardening', array( names ) ).
+ */
+const testbedHardeningPlugin = `<?php
+/**
+ * Plugin Name: Hardening switches (test bed)
+ * Description: Applies the hardening named in the site option entra_testbed_hardening.
+ */
+$entra_testbed_hardening = (array) get_option( 'entra_testbed_hardening', array() );
+$entra_testbed_hardened  = function ( $name ) use ( $entra_testbed_hardening ) {
+\treturn in_array( $name, $entra_testbed_hardening, true );
+};
+$entra_testbed_users_route = function ( $route ) {
+\treturn 0 === strpos( $route, '/wp/v2/users' );
+};
+
+// Application passwords off for the whole site (Wordfence, iThemes, a one-line snippet).
+if ( $entra_testbed_hardened( 'no-application-passwords' ) ) {
+\tadd_filter( 'wp_is_application_passwords_available', '__return_false' );
+}
+// Application passwords off for every account (plugins that allow them per role or user).
+if ( $entra_testbed_hardened( 'no-application-passwords-for-users' ) ) {
+\tadd_filter( 'wp_is_application_passwords_available_for_user', '__return_false' );
+}
+// "Stop user enumeration": the users routes exist only for callers who may list users.
+if ( $entra_testbed_hardened( 'users-routes-for-list-users-only' ) ) {
+\tadd_filter(
+\t\t'rest_endpoints',
+\t\tfunction ( $endpoints ) use ( $entra_testbed_users_route ) {
+\t\t\tif ( ! current_user_can( 'list_users' ) ) {
+\t\t\t\tforeach ( array_keys( $endpoints ) as $route ) {
+\t\t\t\t\tif ( $entra_testbed_users_route( $route ) ) {
+\t\t\t\t\t\tunset( $endpoints[ $route ] );
+\t\t\t\t\t}
+\t\t\t\t}
+\t\t\t}
+\t\t\treturn $endpoints;
+\t\t}
+\t);
+}
+// The users routes refused to anonymous callers (401), the way a REST firewall does it.
+if ( $entra_testbed_hardened( 'users-routes-refused-to-anonymous' ) ) {
+\tadd_filter(
+\t\t'rest_pre_dispatch',
+\t\tfunction ( $result, $server, $request ) use ( $entra_testbed_users_route ) {
+\t\t\tif ( null === $result && $entra_testbed_users_route( $request->get_route() ) && ! is_user_logged_in() ) {
+\t\t\t\treturn new WP_Error( 'rest_user_cannot_view', 'Sorry, you are not allowed to list users.', array( 'status' => 401 ) );
+\t\t\t}
+\t\t\treturn $result;
+\t\t},
+\t\t10,
+\t\t3
+\t);
+}
+// The users routes removed for everyone, administrators included.
+if ( $entra_testbed_hardened( 'no-users-routes' ) ) {
+\tadd_filter(
+\t\t'rest_endpoints',
+\t\tfunction ( $endpoints ) use ( $entra_testbed_users_route ) {
+\t\t\tforeach ( array_keys( $endpoints ) as $route ) {
+\t\t\t\tif ( $entra_testbed_users_route( $route ) ) {
+\t\t\t\t\tunset( $endpoints[ $route ] );
+\t\t\t\t}
+\t\t\t}
+\t\t\treturn $endpoints;
+\t\t},
+\t\t1000
+\t);
+}
+// Only the users listing and its item route removed; /wp/v2/users/me still answers.
+if ( $entra_testbed_hardened( 'no-users-listing' ) ) {
+\tadd_filter(
+\t\t'rest_endpoints',
+\t\tfunction ( $endpoints ) {
+\t\t\tunset( $endpoints['/wp/v2/users'], $endpoints['/wp/v2/users/(?P<id>[\\\\d]+)'] );
+\t\t\treturn $endpoints;
+\t\t},
+\t\t1000
+\t);
+}
+// /batch/v1 removed from the REST API.
+if ( $entra_testbed_hardened( 'no-batch-route' ) ) {
+\tadd_filter(
+\t\t'rest_endpoints',
+\t\tfunction ( $endpoints ) {
+\t\t\tunset( $endpoints['/batch/v1'] );
+\t\t\treturn $endpoints;
+\t\t},
+\t\t1000
+\t);
+}
+// /batch/v1 refused with 403, to every method (OPTIONS included) or to POST only.
+foreach ( array( 'batch-forbidden' => null, 'batch-post-forbidden' => 'POST' ) as $entra_testbed_switch => $entra_testbed_method ) {
+\tif ( $entra_testbed_hardened( $entra_testbed_switch ) ) {
+\t\tadd_filter(
+\t\t\t'rest_pre_dispatch',
+\t\t\tfunction ( $result, $server, $request ) use ( $entra_testbed_method ) {
+\t\t\t\tif ( '/batch/v1' === $request->get_route() && ( null === $entra_testbed_method || $request->get_method() === $entra_testbed_method ) ) {
+\t\t\t\t\treturn new WP_Error( 'rest_batch_forbidden', 'Batch requests are disabled on this site.', array( 'status' => 403 ) );
+\t\t\t\t}
+\t\t\t\treturn $result;
+\t\t\t},
+\t\t\t20,
+\t\t\t3
+\t\t);
+\t}
+}
+if ( $entra_testbed_hardened( 'no-xmlrpc' ) ) {
+\tadd_filter( 'xmlrpc_enabled', '__return_false' );
+}
+`;
 
 /** PHP CLI script used by runPhp(): loads WordPress for WP_TESTBED_SITE, then evals stdin. */
 export function runPhpScript(layout: Layout): string {
@@ -251,4 +419,52 @@ if ( is_wp_error( $admin_app ) || is_wp_error( $editor_app ) ) {
 \texit( 1 );
 }
 echo json_encode( array( 'appPassword' => $admin_app[0], 'editorAppPassword' => $editor_app[0] ) );
+`;
+
+/** The network's second site, by path: where the tests' second job syncs into. */
+export const networkSecondPath = '/second/';
+
+/**
+ * Installs the network into its (empty) database, run as a single site
+ * (WP_TESTBED_INSTALLING=1): WordPress, then the network tables, as wp-cli's
+ * multisite-install does. The admin becomes the network's super admin.
+ */
+export const installNetworkPhp = `
+require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+require_once ABSPATH . 'wp-admin/includes/network.php';
+global $wpdb;
+$result = wp_install( 'Entra WP Sync test network', ${php(adminCredentials.user)}, ${php(adminCredentials.email)}, false, '', ${php(adminCredentials.password)} );
+update_option( 'permalink_structure', '/%postname%/' );
+// Guessed from the CLI script's path otherwise.
+update_option( 'siteurl', 'http://' . $_SERVER['HTTP_HOST'] );
+update_option( 'home', 'http://' . $_SERVER['HTTP_HOST'] );
+foreach ( $wpdb->tables( 'ms_global' ) as $entra_table => $entra_prefixed ) {
+\t$wpdb->$entra_table = $entra_prefixed;
+}
+install_network();
+$entra_network = populate_network( 1, $_SERVER['HTTP_HOST'], ${php(adminCredentials.email)}, 'Entra WP Sync test network', '/', false );
+if ( is_wp_error( $entra_network ) ) {
+\tfwrite( STDERR, $entra_network->get_error_message() );
+\texit( 1 );
+}
+echo json_encode( array( 'adminId' => (int) $result['user_id'] ) );
+`;
+
+/** With the network loaded: its second site and the admin's application password; prints JSON. */
+export const populateNetworkPhp = `
+$entra_admin = get_user_by( 'login', ${php(adminCredentials.user)} );
+$entra_blog  = wpmu_create_blog( DOMAIN_CURRENT_SITE, ${php(networkSecondPath)}, 'Second site', $entra_admin->ID );
+if ( is_wp_error( $entra_blog ) ) {
+\tfwrite( STDERR, $entra_blog->get_error_message() );
+\texit( 1 );
+}
+switch_to_blog( $entra_blog );
+update_option( 'permalink_structure', '/%postname%/' );
+restore_current_blog();
+$entra_app = WP_Application_Passwords::create_new_application_password( $entra_admin->ID, array( 'name' => 'entra-wp-sync tests' ) );
+if ( is_wp_error( $entra_app ) ) {
+\tfwrite( STDERR, 'could not create the application password' );
+\texit( 1 );
+}
+echo json_encode( array( 'appPassword' => $entra_app[0], 'secondBlogId' => (int) $entra_blog ) );
 `;

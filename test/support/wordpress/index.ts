@@ -3,6 +3,8 @@ export { connectWordPressStack, createStackClient } from './client.ts';
 export { startWordPressStack, testWordPressRelease } from './stack.ts';
 export type {
   StartWordPressStackOptions,
+  WordPressNetwork,
+  WordPressNetworkDescriptor,
   WordPressSite,
   WordPressStack,
   WordPressStackClient,

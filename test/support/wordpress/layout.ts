@@ -11,7 +11,15 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Layout, nginxConf, phpFpmConf, runPhpScript, wpConfig, wpContentFiles } from './configs.ts';
+import {
+  type Layout,
+  networkSecondPath,
+  nginxConf,
+  phpFpmConf,
+  runPhpScript,
+  wpConfig,
+  wpContentFiles,
+} from './configs.ts';
 import { runCommand, Service } from './processes.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -27,7 +35,13 @@ export async function checked(command: string, args: string[], what: string, log
   }
 }
 
-export function makeLayout(root: string, ports: number[], debug: boolean, coreDir: string): Layout {
+export function makeLayout(
+  root: string,
+  ports: number[],
+  debug: boolean,
+  coreDir: string,
+  networkPort: number,
+): Layout {
   const logs = join(root, 'logs');
   return {
     root,
@@ -42,6 +56,7 @@ export function makeLayout(root: string, ports: number[], debug: boolean, coreDi
     isRoot: process.getuid?.() === 0,
     debug,
     sites: ports.map((port, index) => ({ index, port, dbName: `wp_site_${index}` })),
+    network: { port: networkPort, dbName: 'wp_network', secondPath: networkSecondPath },
     logs: {
       mariadb: join(logs, 'mariadb.log'),
       phpFpm: join(logs, 'php-fpm.log'),
@@ -87,8 +102,8 @@ export async function buildWordPressTree(layout: Layout): Promise<void> {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);
   }
-  for (const site of layout.sites)
-    mkdirSync(join(dir, 'wp-content', 'uploads', `site-${site.index}`), { recursive: true });
+  for (const key of [...layout.sites.map((site) => site.index), 'network'])
+    mkdirSync(join(dir, 'wp-content', 'uploads', `site-${key}`), { recursive: true });
   writeFileSync(join(layout.root, 'run-php.php'), runPhpScript(layout));
   writeFileSync(join(layout.root, 'php-fpm.conf'), phpFpmConf(layout));
   writeFileSync(join(layout.root, 'nginx.conf'), nginxConf(layout));

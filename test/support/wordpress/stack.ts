@@ -89,7 +89,7 @@ async function start(options: StartWordPressStackOptions): Promise<WordPressStac
     mkdirSync(join(root, sub), { recursive: true });
   }
   const ports = await Promise.all(Array.from({ length: Math.max(1, options.sites ?? 1) }, freePort));
-  const layout = makeLayout(root, ports, options.debug ?? false, core.coreDir);
+  const layout = makeLayout(root, ports, options.debug ?? false, core.coreDir, await freePort());
   const services: { mariadb?: Service; phpFpm?: Service; nginx?: Service } = {};
   let stopped = false;
 
@@ -145,6 +145,11 @@ async function start(options: StartWordPressStackOptions): Promise<WordPressStac
     templateDb: layout.templateDb,
     runPhpScript: join(root, 'run-php.php'),
     sites: [],
+    network: {
+      url: `http://127.0.0.1:${layout.network.port}`,
+      secondPath: layout.network.secondPath,
+      dbName: layout.network.dbName,
+    },
     logs: layout.logs,
   };
 
@@ -178,8 +183,8 @@ async function start(options: StartWordPressStackOptions): Promise<WordPressStac
       const nginx = launch(nginxService(layout));
       services.nginx = nginx;
       recordServices();
-      for (const site of layout.sites)
-        await nginx.waitUntil(`listening on ${site.port}`, () => canConnect(site.port));
+      for (const port of [...layout.sites.map((site) => site.port), layout.network.port])
+        await nginx.waitUntil(`listening on ${port}`, () => canConnect(port));
     });
     await Promise.all([database, web]);
 

@@ -19,6 +19,27 @@ export interface WordPressSite {
   dbName: string;
 }
 
+/**
+ * The stack's multisite network: a subdirectory install on its own port and database,
+ * kept apart from `sites` (workers pick `sites[poolId % length]`). It is installed on the
+ * first resetNetwork(), not at stack start, since few test files use it.
+ */
+export interface WordPressNetworkDescriptor {
+  /** The main site's URL, e.g. http://127.0.0.1:40125 */
+  url: string;
+  /** The second site's path, e.g. '/second/'. */
+  secondPath: string;
+  dbName: string;
+}
+
+/** A freshly installed network: its two sites (main first) as sites the tests can use. */
+export interface WordPressNetwork {
+  main: WordPressSite;
+  second: WordPressSite;
+  /** Blog id of the second site. */
+  secondBlogId: number;
+}
+
 /** Paths of the stack's logs, for error messages and debugging. */
 export interface WordPressStackLogs {
   mariadb: string;
@@ -51,6 +72,7 @@ export interface WordPressStackDescriptor {
   /** PHP script run by runPhp(): loads wp-load.php for the site in WP_TESTBED_SITE. */
   runPhpScript: string;
   sites: WordPressSite[];
+  network: WordPressNetworkDescriptor;
   logs: WordPressStackLogs;
 }
 
@@ -64,6 +86,10 @@ export interface WordPressStackClient {
   runPhp(index: number, phpCode: string): Promise<string>;
   /** Runs SQL through the mariadb client against that site's database; resolves with tab-separated output. */
   runSql(index: number, sql: string): Promise<string>;
+  /** Installs the network afresh (about two seconds): its users, sites and options are new. */
+  resetNetwork(): Promise<WordPressNetwork>;
+  /** Runs PHP with WordPress loaded for the network site at `path` ('/' or the second site's). */
+  runNetworkPhp(path: string, phpCode: string): Promise<string>;
 }
 
 /** The stack as seen by the process that started it. */

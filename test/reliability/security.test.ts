@@ -321,6 +321,10 @@ describe('security: secrets appear in no log, report, state file, email or error
     expect(outputs.find((output) => output.where.startsWith('WordPress options'))?.text).toContain(
       'entra_wp_sync_state_staff',
     );
+    // Every run recorded itself in the site's run history, failed ones too: scanned with the rest.
+    expect(outputs.find((output) => output.where.startsWith('WordPress options'))?.text).toContain(
+      'entra_wp_sync_run_history',
+    );
   });
 
   it.each(secretNames)('%s, as set, URL-encoded or base64', (name) => {
@@ -430,6 +434,10 @@ describe('security: the companion plugin answers only accounts that may manage u
     ['POST', 'members'],
     ['DELETE', 'members/1'],
   ];
+  const validParameters: Record<string, { body?: unknown; query?: string }> = {
+    'POST members': { body: { id: 1, role: 'administrator' } },
+    'DELETE members/1': { query: '?reassign=1' },
+  };
   const protectedState = () =>
     sql(
       "SELECT option_name, option_value FROM wp_options WHERE option_name IN ('entra_wp_sync_state_staff', 'entra_wp_sync_lock_staff') ORDER BY option_name",
@@ -502,7 +510,15 @@ describe('security: the companion plugin answers only accounts that may manage u
       for (const [method, route] of listed) expect(knownRoutes).toContainEqual([method, route]);
       const authorization = callers()[caller];
       for (const [method, route] of knownRoutes) {
-        const response = await call(method, `entra-wp-sync/v1/${route}`, authorization);
+        // WordPress checks a route's required parameters before its permission: send valid
+        // ones, so the answer is the permission's.
+        const valid = validParameters[`${method} ${route}`];
+        const response = await call(
+          method,
+          `entra-wp-sync/v1/${route}${valid?.query ?? ''}`,
+          authorization,
+          valid?.body,
+        );
         expect([method, route, response.status]).toEqual([method, route, caller === 'anonymous' ? 401 : 403]);
         expect(response.text).not.toMatch(/admin@example\.test|page-3|real-run/);
       }

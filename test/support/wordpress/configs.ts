@@ -458,7 +458,16 @@ if ( is_wp_error( $entra_blog ) ) {
 \tfwrite( STDERR, $entra_blog->get_error_message() );
 \texit( 1 );
 }
+// WordPress before 6.2 or so runs a new site's domain through sanitize_user(), which
+// drops the colon of the test bed's port (127.0.0.1:8080): put it back.
+$entra_url = 'http://' . DOMAIN_CURRENT_SITE . ${php(networkSecondPath)};
+if ( get_site( $entra_blog )->domain !== DOMAIN_CURRENT_SITE ) {
+	$GLOBALS['wpdb']->update( $GLOBALS['wpdb']->blogs, array( 'domain' => DOMAIN_CURRENT_SITE ), array( 'blog_id' => $entra_blog ) );
+	clean_blog_cache( $entra_blog );
+}
 switch_to_blog( $entra_blog );
+update_option( 'siteurl', $entra_url );
+update_option( 'home', $entra_url );
 update_option( 'permalink_structure', '/%postname%/' );
 restore_current_blog();
 $entra_app = WP_Application_Passwords::create_new_application_password( $entra_admin->ID, array( 'name' => 'entra-wp-sync tests' ) );

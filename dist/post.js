@@ -51020,6 +51020,16 @@ function onOff(fallback) {
     }
   };
 }
+function oneOf(words) {
+  return {
+    read(value, name) {
+      if (!present(value)) return void 0;
+      const word = value.trim().toLowerCase();
+      if (words.includes(word)) return word;
+      throw new EnvironmentError(name, `one of ${words.join(", ")}`, value, words[0] ?? "");
+    }
+  };
+}
 var syncAndSelfTest = ["sync", "self-test"];
 function runnerVariable(description, readBy) {
   return { description, secret: false, readBy, value: text };
@@ -51107,6 +51117,12 @@ var environmentVariables = {
     readBy: ["CLI", "Action"],
     value: wholeNumber({ min: 0, example: 5e3 }, 5e3)
   },
+  ENTRA_WP_SYNC_TRIGGER: {
+    description: "What started the run, as the site's run history (Users \u2192 Entra ID sync) shows it: `schedule`, `dispatch`, `manual`, `container`, `push` or `other`. Default: from GITHUB_EVENT_NAME in GitHub Actions; elsewhere `manual` on a terminal, `container` otherwise.",
+    secret: false,
+    readBy: ["sync"],
+    value: oneOf(["schedule", "dispatch", "manual", "container", "push", "other"])
+  },
   CI: {
     description: "Set to anything: no progress bars on a terminal, progress lines instead.",
     secret: false,
@@ -51144,6 +51160,10 @@ var environmentVariables = {
   GITHUB_RUN_ATTEMPT: runnerVariable(
     "Set by the runner: the run's attempt (1 when unset), so a re-run's lock and reports are its own.",
     ["sync", "Action"]
+  ),
+  GITHUB_EVENT_NAME: runnerVariable(
+    "Set by the runner: the event that started the workflow, the run's trigger in the site's run history.",
+    ["sync"]
   ),
   GITHUB_WORKSPACE: runnerVariable("Set by the runner: annotations name jobs.yaml's path relative to it.", [
     "Action"

@@ -30,6 +30,10 @@ export const pluginParts = [
   'index-and-lookup.php', // 9. Compact user index and lookup
   'identity-history.php', // 10. What an account was before the sync knew it
   'multisite.php', // 11. Multisite networks
+  'user-screens.php', // 12. Each person's Entra status in wp-admin
+  'run-history.php', // 13. Run history
+  'admin-screen.php', // 14. Users → Entra ID sync
+  'site-approvals.php', // 15. Approving held lists from the site
 ] as const;
 
 /** How every part begins; the build keeps the loader's guard and drops the parts' own. */

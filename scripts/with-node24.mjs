@@ -12,8 +12,10 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /**
- * Debian 12 packages of the test bed (nginx, PHP-FPM, MariaDB, WordPress), and the static
- * analysis test/wordpress-testbed/plugin-source.test.ts runs on the plugin (phpmd, phpcs).
+ * Debian 12 packages of the test bed (nginx, PHP-FPM, MariaDB, WordPress), the static
+ * analysis test/wordpress-testbed/plugin-source.test.ts runs on the plugin (phpmd, phpcs),
+ * and the browser test/browser/ drives through playwright-core (Debian's chromium, so no
+ * browser is downloaded at run time).
  */
 export const wordpressPackages = [
   'nginx',
@@ -30,6 +32,7 @@ export const wordpressPackages = [
   'openssl',
   'phpmd',
   'php-codesniffer',
+  'chromium',
 ];
 
 const say = (text) => process.stderr.write(`${text}\n`);

@@ -162,6 +162,8 @@ function entra_wp_sync_features() {
 		'user-lookup',
 		'adoption-proof',
 		'network-members',
+		'run-history',
+		'site-approvals',
 	);
 }
 
@@ -244,6 +246,13 @@ function entra_wp_sync_user_meta_definitions() {
 		'entra_wp_sync_restore_roles' => array(
 			'type'         => 'array',
 			'description'  => 'Roles to restore when the user is enabled again.',
+			'default'      => array(),
+			'show_in_rest' => $string_array,
+		),
+		// "job:field" per WordPress field a job sets, so the profile screen can mark them.
+		'entra_wp_sync_managed_fields' => array(
+			'type'         => 'array',
+			'description'  => 'Fields of this user each sync job sets (job:field).',
 			'default'      => array(),
 			'show_in_rest' => $string_array,
 		),
@@ -1828,7 +1837,7 @@ add_action( 'rest_api_init', 'entra_wp_sync_register_identity_field' );
  * removal from happening. The object ID stays network-wide: it is who the person is.
  */
 function entra_wp_sync_site_meta_keys() {
-	return array( 'entra_wp_sync_jobs', 'entra_wp_sync_status', 'entra_wp_sync_restore_roles' );
+	return array( 'entra_wp_sync_jobs', 'entra_wp_sync_status', 'entra_wp_sync_restore_roles', 'entra_wp_sync_managed_fields' );
 }
 
 /**
@@ -2117,3 +2126,1849 @@ function entra_wp_sync_refuse_super_admin_writes( $result, $server, $request ) {
 	return $result;
 }
 add_filter( 'rest_pre_dispatch', 'entra_wp_sync_refuse_super_admin_writes', 10, 3 );
+
+/*
+ * -----------------------------------------------------------------------------
+ * 12. Each person's Entra status in wp-admin
+ *
+ * Administrators look for a person's sync status where they look for the person:
+ * an "Entra ID" column in Users, a "Disabled by Entra sync" view there, and a box
+ * on the profile screen with the object ID, the managing jobs, when the sync last
+ * changed the account, and which profile fields the sync sets (a local edit of
+ * those is overwritten at the next run, so each one says so under its input).
+ * All of it is shown only to people who may list and edit users.
+ *
+ * The sync writes entra_wp_sync_managed_fields itself ("job:field" per field a
+ * job's mapping sets); an entry counts while its job still manages the person.
+ * When the sync last changed the account is recorded here, in a "_" key the
+ * REST API cannot write, whenever one of the sync's own requests creates,
+ * updates, adds or removes the user (the sync's requests are told apart as in
+ * section 10).
+ * -----------------------------------------------------------------------------
+ */
+
+define( 'ENTRA_WP_SYNC_CHANGED_AT_KEY', '_entra_wp_sync_changed_at' );
+/** Query argument of the "Disabled by Entra sync" view of Users. */
+define( 'ENTRA_WP_SYNC_STATUS_VIEW_ARG', 'entra_wp_sync_status' );
+
+/** Records the moment a request of the sync changed this account. */
+function entra_wp_sync_record_sync_change( $user_id ) {
+	if ( entra_wp_sync_is_sync_editing( $user_id ) ) {
+		update_user_meta( (int) $user_id, ENTRA_WP_SYNC_CHANGED_AT_KEY, sprintf( '%.3F', microtime( true ) ) );
+	}
+}
+// REST updates always go through wp_update_user(), so meta-only and role-only changes count.
+add_action( 'profile_update', 'entra_wp_sync_record_sync_change', 10, 1 );
+add_action( 'user_register', 'entra_wp_sync_record_sync_change', 10, 1 );
+add_action( 'add_user_to_blog', 'entra_wp_sync_record_sync_change', 10, 1 );
+add_action( 'remove_user_from_blog', 'entra_wp_sync_record_sync_change', 10, 1 );
+
+/** Whether the current user may see people's sync status. */
+function entra_wp_sync_can_see_sync_status() {
+	return current_user_can( 'list_users' ) && current_user_can( 'edit_users' );
+}
+
+/**
+ * What the sync knows of one account, read through get_user_meta() so that on a
+ * network each site's values are read (section 11).
+ *
+ * @param int $user_id User id.
+ * @return array{object_id: string, jobs: string[], status: string, managed: string[], changed_at: float}
+ */
+function entra_wp_sync_user_sync_status( $user_id ) {
+	$jobs    = array_values( array_filter( (array) get_user_meta( $user_id, 'entra_wp_sync_jobs', true ), 'is_string' ) );
+	$managed = array();
+	foreach ( (array) get_user_meta( $user_id, 'entra_wp_sync_managed_fields', true ) as $entry ) {
+		$colon = is_string( $entry ) ? strrpos( $entry, ':' ) : false;
+		// A job that let go of the person no longer overwrites anything.
+		if ( false !== $colon && in_array( substr( $entry, 0, $colon ), $jobs, true ) ) {
+			$managed[] = substr( $entry, $colon + 1 );
+		}
+	}
+	return array(
+		'object_id'  => (string) get_user_meta( $user_id, 'entra_wp_sync_object_id', true ),
+		'jobs'       => $jobs,
+		'status'     => (string) get_user_meta( $user_id, 'entra_wp_sync_status', true ),
+		'managed'    => array_values( array_unique( $managed ) ),
+		'changed_at' => (float) get_user_meta( $user_id, ENTRA_WP_SYNC_CHANGED_AT_KEY, true ),
+	);
+}
+
+/**
+ * The account's state in a few words: disabled by the sync, synced, or not managed.
+ *
+ * @param array{jobs: string[], status: string} $status From entra_wp_sync_user_sync_status().
+ */
+function entra_wp_sync_status_label( $status ) {
+	if ( 'disabled' === $status['status'] ) {
+		return __( 'Disabled by the sync', 'entra-wp-sync' );
+	}
+	return $status['jobs'] ? __( 'Synced', 'entra-wp-sync' ) : __( 'Not managed', 'entra-wp-sync' );
+}
+
+function entra_wp_sync_users_columns( $columns ) {
+	if ( entra_wp_sync_can_see_sync_status() ) {
+		$columns['entra_wp_sync'] = __( 'Entra ID', 'entra-wp-sync' );
+	}
+	return $columns;
+}
+add_filter( 'manage_users_columns', 'entra_wp_sync_users_columns' );
+
+function entra_wp_sync_users_column( $output, $column_name, $user_id ) {
+	if ( 'entra_wp_sync' !== $column_name || ! entra_wp_sync_can_see_sync_status() ) {
+		return $output;
+	}
+	$status = entra_wp_sync_user_sync_status( (int) $user_id );
+	$html   = sprintf(
+		'<span class="entra-wp-sync-status entra-wp-sync-status-%1$s">%2$s</span>',
+		esc_attr( 'disabled' === $status['status'] ? 'disabled' : ( $status['jobs'] ? 'synced' : 'unmanaged' ) ),
+		esc_html( entra_wp_sync_status_label( $status ) )
+	);
+	if ( $status['jobs'] ) {
+		$html .= sprintf(
+			'<br /><span class="entra-wp-sync-jobs">%s</span>',
+			/* translators: %s: comma-separated names of the sync jobs managing the user. */
+			esc_html( sprintf( _n( 'Job: %s', 'Jobs: %s', count( $status['jobs'] ), 'entra-wp-sync' ), implode( ', ', $status['jobs'] ) ) )
+		);
+	}
+	return $html;
+}
+add_filter( 'manage_users_custom_column', 'entra_wp_sync_users_column', 10, 3 );
+
+/** The status key as stored: on a network, this site's (section 11). */
+function entra_wp_sync_stored_status_key() {
+	return is_multisite() ? entra_wp_sync_site_meta_key( 'entra_wp_sync_status' ) : 'entra_wp_sync_status';
+}
+
+/** Whether Users is showing the "Disabled by Entra sync" view. */
+function entra_wp_sync_showing_disabled_view() {
+	// A view of a list, like core's role links: reading it changes nothing, so no nonce.
+	return isset( $_GET[ ENTRA_WP_SYNC_STATUS_VIEW_ARG ] ) && 'disabled' === $_GET[ ENTRA_WP_SYNC_STATUS_VIEW_ARG ];
+}
+
+/**
+ * How many users of this site the sync disabled: one COUNT over the usermeta
+ * index on meta_key (the rows of the status key only, one per synced person, never a
+ * scan of all users); on a network joined by user_id to this site's capabilities row,
+ * so it counts the members the view lists.
+ */
+function entra_wp_sync_disabled_user_count() {
+	global $wpdb;
+	$status_key = entra_wp_sync_stored_status_key();
+	if ( ! is_multisite() ) {
+		return (int) $wpdb->get_var(
+			$wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value = 'disabled'", $status_key )
+		);
+	}
+	return (int) $wpdb->get_var(
+		$wpdb->prepare(
+			"SELECT COUNT(*) FROM {$wpdb->usermeta} s INNER JOIN {$wpdb->usermeta} c ON c.user_id = s.user_id AND c.meta_key = %s WHERE s.meta_key = %s AND s.meta_value = 'disabled'",
+			$wpdb->get_blog_prefix() . 'capabilities',
+			$status_key
+		)
+	);
+}
+
+function entra_wp_sync_users_views( $views ) {
+	if ( ! entra_wp_sync_can_see_sync_status() ) {
+		return $views;
+	}
+	$current = entra_wp_sync_showing_disabled_view();
+	if ( $current && isset( $views['all'] ) ) {
+		// Core marks "All" current whenever no role is picked.
+		$views['all'] = preg_replace( '/\s(class="current"|aria-current="page")/', '', $views['all'] );
+	}
+	$views['entra_wp_sync_disabled'] = sprintf(
+		'<a href="%1$s"%2$s>%3$s <span class="count">(%4$s)</span></a>',
+		esc_url( add_query_arg( ENTRA_WP_SYNC_STATUS_VIEW_ARG, 'disabled', admin_url( 'users.php' ) ) ),
+		$current ? ' class="current" aria-current="page"' : '',
+		esc_html__( 'Disabled by Entra sync', 'entra-wp-sync' ),
+		esc_html( number_format_i18n( entra_wp_sync_disabled_user_count() ) )
+	);
+	return $views;
+}
+add_filter( 'views_users', 'entra_wp_sync_users_views' );
+
+function entra_wp_sync_users_list_query_args( $args ) {
+	if ( entra_wp_sync_showing_disabled_view() && entra_wp_sync_can_see_sync_status() ) {
+		$meta_query         = isset( $args['meta_query'] ) && is_array( $args['meta_query'] ) ? $args['meta_query'] : array();
+		$meta_query[]       = array(
+			'key'   => entra_wp_sync_stored_status_key(),
+			'value' => 'disabled',
+		);
+		$args['meta_query'] = $meta_query;
+	}
+	return $args;
+}
+add_filter( 'users_list_table_query_args', 'entra_wp_sync_users_list_query_args' );
+
+/**
+ * The profile fields the sync can set, by the name it writes them under: their
+ * labels and the id of their input on the profile screen.
+ *
+ * @return array<string, array{0: string, 1: string}>
+ */
+function entra_wp_sync_profile_field_inputs() {
+	return array(
+		'email'       => array( __( 'Email', 'entra-wp-sync' ), 'email' ),
+		'first_name'  => array( __( 'First Name', 'entra-wp-sync' ), 'first_name' ),
+		'last_name'   => array( __( 'Last Name', 'entra-wp-sync' ), 'last_name' ),
+		'name'        => array( __( 'Display name', 'entra-wp-sync' ), 'display_name' ),
+		'nickname'    => array( __( 'Nickname', 'entra-wp-sync' ), 'nickname' ),
+		'description' => array( __( 'Biographical Info', 'entra-wp-sync' ), 'description' ),
+		'url'         => array( __( 'Website', 'entra-wp-sync' ), 'url' ),
+		'locale'      => array( __( 'Language', 'entra-wp-sync' ), 'locale' ),
+		'roles'       => array( __( 'Role', 'entra-wp-sync' ), 'role' ),
+	);
+}
+
+/**
+ * One row of the profile box.
+ *
+ * @param string $label Row heading (plain text).
+ * @param string $value Cell content, already escaped by the caller.
+ */
+function entra_wp_sync_profile_row( $label, $value ) {
+	printf( '<tr><th scope="row">%1$s</th><td>%2$s</td></tr>', esc_html( $label ), $value );
+}
+
+function entra_wp_sync_profile_box( $user ) {
+	if ( ! ( $user instanceof WP_User ) || ! entra_wp_sync_can_see_sync_status() ) {
+		return;
+	}
+	$status = entra_wp_sync_user_sync_status( $user->ID );
+	$inputs = entra_wp_sync_profile_field_inputs();
+	printf( '<h2 id="entra-wp-sync-profile">%s</h2>', esc_html__( 'Entra ID', 'entra-wp-sync' ) );
+	echo '<table class="form-table entra-wp-sync-profile" role="presentation"><tbody>';
+	entra_wp_sync_profile_row( __( 'Status', 'entra-wp-sync' ), esc_html( entra_wp_sync_status_label( $status ) ) );
+	if ( '' === $status['object_id'] && ! $status['jobs'] ) {
+		echo '</tbody></table>';
+		return;
+	}
+	entra_wp_sync_profile_row(
+		__( 'Entra object ID', 'entra-wp-sync' ),
+		'' === $status['object_id'] ? esc_html__( 'None', 'entra-wp-sync' ) : '<code class="entra-wp-sync-object-id">' . esc_html( $status['object_id'] ) . '</code>'
+	);
+	entra_wp_sync_profile_row(
+		__( 'Managed by', 'entra-wp-sync' ),
+		$status['jobs']
+			/* translators: %s: comma-separated names of the sync jobs managing the user. */
+			? esc_html( sprintf( _n( 'Job %s', 'Jobs %s', count( $status['jobs'] ), 'entra-wp-sync' ), implode( ', ', $status['jobs'] ) ) )
+			: esc_html__( 'No job (a job let go of this account)', 'entra-wp-sync' )
+	);
+	entra_wp_sync_profile_row(
+		__( 'Last changed by the sync', 'entra-wp-sync' ),
+		$status['changed_at'] > 0
+			? esc_html( wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), (int) $status['changed_at'] ) )
+			: esc_html__( 'Not since the companion plugin began recording it', 'entra-wp-sync' )
+	);
+	$labels = array();
+	foreach ( $status['managed'] as $field ) {
+		if ( isset( $inputs[ $field ] ) ) {
+			$labels[] = $inputs[ $field ][0];
+		}
+	}
+	entra_wp_sync_profile_row(
+		__( 'Fields the sync sets', 'entra-wp-sync' ),
+		$labels
+			? esc_html( implode( ', ', $labels ) ) . '<p class="description">' . esc_html__( 'Entra ID is the source of these: a change made here is overwritten at the next sync run. Change them in Entra ID instead.', 'entra-wp-sync' ) . '</p>'
+			: esc_html__( 'None recorded yet (the next sync run records them).', 'entra-wp-sync' )
+	);
+	echo '</tbody></table>';
+	entra_wp_sync_print_managed_field_notes( $status['managed'], $inputs );
+}
+add_action( 'show_user_profile', 'entra_wp_sync_profile_box' );
+add_action( 'edit_user_profile', 'entra_wp_sync_profile_box' );
+
+/**
+ * Puts a note under each input the sync overwrites. The profile screen has no hook
+ * beside its fields, and the box is printed after them, so a script placed here finds
+ * them; the box's list says the same without scripts.
+ *
+ * @param string[]                                $managed Managed fields (REST names).
+ * @param array<string, array{0: string, 1: string}> $inputs  From entra_wp_sync_profile_field_inputs().
+ */
+function entra_wp_sync_print_managed_field_notes( $managed, $inputs ) {
+	$ids = array();
+	foreach ( $managed as $field ) {
+		if ( isset( $inputs[ $field ] ) ) {
+			$ids[] = $inputs[ $field ][1];
+		}
+	}
+	if ( ! $ids ) {
+		return;
+	}
+	$note = __( 'Set by Entra sync: a change made here is overwritten at the next sync run.', 'entra-wp-sync' );
+	wp_print_inline_script_tag(
+		sprintf(
+			'(function(ids,note){ids.forEach(function(id){var input=document.getElementById(id);if(!input||!input.parentNode){return;}var p=document.createElement("p");p.className="description entra-wp-sync-managed";p.setAttribute("data-entra-wp-sync-field",id);p.textContent=note;input.parentNode.appendChild(p);});})(%1$s,%2$s);',
+			wp_json_encode( $ids ),
+			wp_json_encode( $note )
+		)
+	);
+}
+
+/*
+ * -----------------------------------------------------------------------------
+ * 13. Run history
+ *
+ * At the end of each run the tool posts one compact record per job (what it did,
+ * where its cycle stands, its errors by reason, what it holds for approval, the link
+ * to the run), so the site's owners see the sync under Users → Entra ID sync without
+ * opening GitHub. All records live in one option that is not autoloaded, job → list
+ * of records, newest first: the screen reads that one option, never the users table.
+ *
+ * Bounds: at most entra_wp_sync_run_history_size() records a job (option or filter
+ * of that name, default 50), each record at most ENTRA_WP_SYNC_RUN_RECORD_MAX_BYTES
+ * as JSON (the examples go first, then the held lists, each time with a note), and
+ * at most ENTRA_WP_SYNC_RUN_HISTORY_MAX_BYTES in all (the oldest records go).
+ * -----------------------------------------------------------------------------
+ */
+
+define( 'ENTRA_WP_SYNC_RUN_HISTORY_OPTION', 'entra_wp_sync_run_history' );
+define( 'ENTRA_WP_SYNC_RUN_RECORD_MAX_BYTES', 32 * KB_IN_BYTES );
+define( 'ENTRA_WP_SYNC_RUN_HISTORY_MAX_BYTES', 4 * MB_IN_BYTES );
+
+/** What may start a run, as the tool names it. */
+function entra_wp_sync_run_triggers() {
+	return array( 'schedule', 'dispatch', 'manual', 'container', 'push', 'other' );
+}
+
+function entra_wp_sync_run_outcomes() {
+	return array( 'ok', 'partial', 'held', 'failed' );
+}
+
+/**
+ * How many records a job keeps: the option entra_wp_sync_run_history_size, then the filter
+ * of the same name; 1 to 500.
+ *
+ * @return int
+ */
+function entra_wp_sync_run_history_size() {
+	$size = (int) apply_filters( 'entra_wp_sync_run_history_size', (int) get_option( 'entra_wp_sync_run_history_size', 50 ) );
+	return max( 1, min( 500, $size ) );
+}
+
+/**
+ * Reading the history shows who the sync changed and why, as the Users screens do: the
+ * caller must be able to list and edit users.
+ *
+ * @return true|WP_Error
+ */
+function entra_wp_sync_rest_can_read_runs() {
+	if ( current_user_can( 'list_users' ) && current_user_can( 'edit_users' ) ) {
+		return true;
+	}
+	return new WP_Error(
+		'entra_wp_sync_forbidden',
+		__( 'Sorry, you are not allowed to see the sync’s run history.', 'entra-wp-sync' ),
+		array( 'status' => rest_authorization_required_code() )
+	);
+}
+
+/**
+ * The whole history, job → records newest first.
+ *
+ * @return array<string, array<int, array<string, mixed>>>
+ */
+function entra_wp_sync_run_history() {
+	$history = get_option( ENTRA_WP_SYNC_RUN_HISTORY_OPTION, array() );
+	return is_array( $history ) ? $history : array();
+}
+
+/** A text of at most $length characters, or null when the value is not text. */
+function entra_wp_sync_run_text( $value, $length ) {
+	if ( ! is_string( $value ) ) {
+		return null;
+	}
+	return mb_strlen( $value ) > $length ? mb_substr( $value, 0, $length - 1 ) . '…' : $value;
+}
+
+function entra_wp_sync_run_count( $value ) {
+	return is_int( $value ) && $value >= 0 ? $value : 0;
+}
+
+/**
+ * The record as it is kept: the known fields only, each of its type and length.
+ *
+ * @param array<string, mixed> $given The record as posted.
+ * @return array<string, mixed>|WP_Error
+ */
+function entra_wp_sync_clean_run_record( $given ) {
+	$job = isset( $given['job'] ) && is_string( $given['job'] ) ? $given['job'] : '';
+	if ( ! preg_match( '/^[a-z0-9][a-z0-9_-]{0,62}$/', $job ) ) {
+		return entra_wp_sync_bad_run_record( 'job', __( 'a job name (lower-case letters, digits, - and _)', 'entra-wp-sync' ) );
+	}
+	$run_id = entra_wp_sync_run_text( $given['runId'] ?? null, 200 );
+	if ( null === $run_id || '' === $run_id ) {
+		return entra_wp_sync_bad_run_record( 'runId', __( 'the run’s id', 'entra-wp-sync' ) );
+	}
+	$started_at = entra_wp_sync_run_text( $given['startedAt'] ?? null, 64 );
+	if ( null === $started_at || false === strtotime( $started_at ) ) {
+		return entra_wp_sync_bad_run_record( 'startedAt', __( 'an RFC 3339 time', 'entra-wp-sync' ) );
+	}
+	$outcome = $given['outcome'] ?? null;
+	if ( ! in_array( $outcome, entra_wp_sync_run_outcomes(), true ) ) {
+		return entra_wp_sync_bad_run_record( 'outcome', implode( ', ', entra_wp_sync_run_outcomes() ) );
+	}
+	$trigger = in_array( $given['trigger'] ?? null, entra_wp_sync_run_triggers(), true ) ? $given['trigger'] : 'other';
+	$url     = isset( $given['url'] ) && is_string( $given['url'] ) ? esc_url_raw( $given['url'], array( 'https', 'http' ) ) : '';
+	return array(
+		'job'        => $job,
+		'runId'      => $run_id,
+		'trigger'    => $trigger,
+		'startedAt'  => $started_at,
+		'durationMs' => entra_wp_sync_run_count( $given['durationMs'] ?? 0 ),
+		'dryRun'     => true === ( $given['dryRun'] ?? false ),
+		'outcome'    => $outcome,
+		'counts'     => entra_wp_sync_clean_run_counts( $given['counts'] ?? array() ),
+		'cycle'      => entra_wp_sync_clean_run_cycle( $given['cycle'] ?? null ),
+		'errors'     => entra_wp_sync_clean_run_errors( $given['errors'] ?? array() ),
+		'failure'    => entra_wp_sync_clean_run_failure( $given['failure'] ?? null ),
+		'stopReason' => entra_wp_sync_run_text( $given['stopReason'] ?? null, 500 ),
+		'held'       => entra_wp_sync_clean_run_held( $given['held'] ?? null ),
+		'approvedBy' => entra_wp_sync_run_text( $given['approvedBy'] ?? null, 200 ),
+		'url'        => '' === $url ? null : $url,
+	);
+}
+
+function entra_wp_sync_bad_run_record( $key, $expected ) {
+	return new WP_Error(
+		'entra_wp_sync_bad_run_record',
+		sprintf(
+			/* translators: 1: a field of the run record, 2: what it must hold. */
+			__( 'The run record’s %1$s must be %2$s. Update entra-wp-sync and the companion plugin to the same version.', 'entra-wp-sync' ),
+			$key,
+			$expected
+		),
+		array( 'status' => 400 )
+	);
+}
+
+/** @return array<string, int> */
+function entra_wp_sync_clean_run_counts( $given ) {
+	$counts = array();
+	if ( ! is_array( $given ) ) {
+		return $counts;
+	}
+	foreach ( $given as $action => $count ) {
+		if ( is_string( $action ) && preg_match( '/^[a-z][a-z-]{0,30}$/', $action ) && count( $counts ) < 30 ) {
+			$counts[ $action ] = entra_wp_sync_run_count( $count );
+		}
+	}
+	return $counts;
+}
+
+/** @return array<string, mixed>|null */
+function entra_wp_sync_clean_run_cycle( $given ) {
+	if ( ! is_array( $given ) ) {
+		return null;
+	}
+	return array(
+		'cycleId'    => entra_wp_sync_run_text( $given['cycleId'] ?? null, 100 ),
+		'kind'       => 'delta' === ( $given['kind'] ?? null ) ? 'delta' : 'full',
+		'page'       => entra_wp_sync_run_count( $given['page'] ?? 0 ),
+		'usersSoFar' => entra_wp_sync_run_count( $given['usersSoFar'] ?? 0 ),
+		'total'      => isset( $given['total'] ) && is_int( $given['total'] ) ? entra_wp_sync_run_count( $given['total'] ) : null,
+		'complete'   => true === ( $given['complete'] ?? false ),
+	);
+}
+
+/** @return array<int, array<string, mixed>> */
+function entra_wp_sync_clean_run_errors( $given ) {
+	$errors = array();
+	foreach ( is_array( $given ) ? array_slice( array_values( $given ), 0, 20 ) : array() as $group ) {
+		$reason = is_array( $group ) ? entra_wp_sync_run_text( $group['reason'] ?? null, 500 ) : null;
+		if ( null === $reason ) {
+			continue;
+		}
+		$examples = array();
+		foreach ( is_array( $group['examples'] ?? null ) ? array_slice( array_values( $group['examples'] ), 0, 3 ) : array() as $example ) {
+			if ( is_array( $example ) ) {
+				$examples[] = array(
+					'user'    => (string) entra_wp_sync_run_text( $example['user'] ?? '', 200 ),
+					'message' => (string) entra_wp_sync_run_text( $example['message'] ?? '', 300 ),
+				);
+			}
+		}
+		$errors[] = array(
+			'reason'   => $reason,
+			'count'    => entra_wp_sync_run_count( $group['count'] ?? 0 ),
+			'examples' => $examples,
+		);
+	}
+	return $errors;
+}
+
+/** @return array<string, mixed>|null */
+function entra_wp_sync_clean_run_failure( $given ) {
+	$message = is_array( $given ) ? entra_wp_sync_run_text( $given['message'] ?? null, 1000 ) : null;
+	if ( null === $message ) {
+		return null;
+	}
+	return array(
+		'message' => $message,
+		'hint'    => entra_wp_sync_run_text( $given['hint'] ?? null, 1000 ),
+		'source'  => (string) entra_wp_sync_run_text( $given['source'] ?? 'other', 20 ),
+	);
+}
+
+/** @return array<string, mixed>|null */
+function entra_wp_sync_clean_run_held( $given ) {
+	if ( ! is_array( $given ) || ! is_string( $given['runId'] ?? null ) ) {
+		return null;
+	}
+	$removals  = array();
+	$adoptions = array();
+	foreach ( is_array( $given['removals'] ?? null ) ? array_slice( array_values( $given['removals'] ), 0, 200 ) : array() as $user ) {
+		if ( is_array( $user ) && is_int( $user['id'] ?? null ) ) {
+			$removals[] = array(
+				'id'    => $user['id'],
+				'login' => (string) entra_wp_sync_run_text( $user['login'] ?? '', 60 ),
+				'upn'   => entra_wp_sync_run_text( $user['upn'] ?? null, 200 ),
+			);
+		}
+	}
+	foreach ( is_array( $given['adoptions'] ?? null ) ? array_slice( array_values( $given['adoptions'] ), 0, 200 ) : array() as $pair ) {
+		if ( is_array( $pair ) && is_string( $pair['objectId'] ?? null ) && is_int( $pair['wordpressId'] ?? null ) ) {
+			$adoptions[] = array(
+				'objectId'    => (string) entra_wp_sync_run_text( $pair['objectId'], 100 ),
+				'wordpressId' => $pair['wordpressId'],
+				'login'       => (string) entra_wp_sync_run_text( $pair['login'] ?? '', 60 ),
+				'upn'         => entra_wp_sync_run_text( $pair['upn'] ?? null, 200 ),
+			);
+		}
+	}
+	return array(
+		'runId'          => (string) entra_wp_sync_run_text( $given['runId'], 200 ),
+		'removals'       => $removals,
+		'adoptions'      => $adoptions,
+		'removalsTotal'  => max( count( $removals ), entra_wp_sync_run_count( $given['removalsTotal'] ?? 0 ) ),
+		'adoptionsTotal' => max( count( $adoptions ), entra_wp_sync_run_count( $given['adoptionsTotal'] ?? 0 ) ),
+	);
+}
+
+/** When a run started, to the microsecond (RFC 3339 times compare wrongly as text across offsets). */
+function entra_wp_sync_run_started( $record ) {
+	try {
+		return (float) ( new DateTimeImmutable( (string) ( $record['startedAt'] ?? '' ) ) )->format( 'U.u' );
+	} catch ( Exception $error ) {
+		return 0.0;
+	}
+}
+
+/**
+ * Newest first; usort keeps the order of runs that started in the same instant.
+ *
+ * @param array<int, array<string, mixed>> $runs
+ */
+function entra_wp_sync_sort_runs( &$runs ) {
+	usort( $runs, fn( $a, $b ) => entra_wp_sync_run_started( $b ) <=> entra_wp_sync_run_started( $a ) );
+}
+
+function entra_wp_sync_run_record_bytes( $record ) {
+	return strlen( (string) wp_json_encode( $record ) );
+}
+
+/**
+ * Cuts a record down to ENTRA_WP_SYNC_RUN_RECORD_MAX_BYTES: first the error examples, then
+ * the held lists beyond their first 20, then the error reasons beyond their first 5. What
+ * was cut is said in the record's notes; the counts stay whole.
+ *
+ * @param array<string, mixed> $record A cleaned record.
+ * @return array<string, mixed>
+ */
+function entra_wp_sync_bounded_run_record( $record ) {
+	$record['notes'] = array();
+	if ( entra_wp_sync_run_record_bytes( $record ) <= ENTRA_WP_SYNC_RUN_RECORD_MAX_BYTES ) {
+		unset( $record['notes'] );
+		return $record;
+	}
+	foreach ( array_keys( $record['errors'] ) as $index ) {
+		$record['errors'][ $index ]['examples'] = array();
+	}
+	$record['notes'][] = __( 'The examples of each error were left out to keep this record small; the run’s results.csv lists every user.', 'entra-wp-sync' );
+	if ( entra_wp_sync_run_record_bytes( $record ) > ENTRA_WP_SYNC_RUN_RECORD_MAX_BYTES && null !== $record['held'] ) {
+		$record['held']['removals']  = array_slice( $record['held']['removals'], 0, 20 );
+		$record['held']['adoptions'] = array_slice( $record['held']['adoptions'], 0, 20 );
+		$record['notes'][]           = __( 'Only the first 20 users of each held list are kept here; the run’s summary lists them all.', 'entra-wp-sync' );
+	}
+	if ( entra_wp_sync_run_record_bytes( $record ) > ENTRA_WP_SYNC_RUN_RECORD_MAX_BYTES ) {
+		$record['errors']  = array_slice( $record['errors'], 0, 5 );
+		$record['notes'][] = __( 'Only the 5 most frequent error reasons are kept here; the run’s summary lists them all.', 'entra-wp-sync' );
+	}
+	return $record;
+}
+
+/**
+ * The history with the record added: a record of the same job and run replaces the one
+ * before it (the tool retries a post whose answer was lost), then each job keeps its
+ * newest entra_wp_sync_run_history_size() and the oldest records go while the whole
+ * history is over ENTRA_WP_SYNC_RUN_HISTORY_MAX_BYTES.
+ *
+ * @param array<string, array<int, array<string, mixed>>> $history
+ * @param array<string, mixed>                             $record
+ * @return array<string, array<int, array<string, mixed>>>
+ */
+function entra_wp_sync_history_with( $history, $record ) {
+	$job   = $record['job'];
+	$runs  = isset( $history[ $job ] ) && is_array( $history[ $job ] ) ? $history[ $job ] : array();
+	$runs  = array_values( array_filter( $runs, fn( $kept ) => ( $kept['runId'] ?? null ) !== $record['runId'] ) );
+	// First, so that of two runs started in the same instant the one that ended last leads.
+	array_unshift( $runs, $record );
+	entra_wp_sync_sort_runs( $runs );
+	$history[ $job ] = array_slice( $runs, 0, entra_wp_sync_run_history_size() );
+	ksort( $history );
+	$bytes = strlen( maybe_serialize( $history ) );
+	while ( $bytes > ENTRA_WP_SYNC_RUN_HISTORY_MAX_BYTES ) {
+		$oldest_job = null;
+		$oldest_at  = PHP_FLOAT_MAX;
+		foreach ( $history as $name => $kept ) {
+			$last = end( $kept );
+			if ( count( $kept ) > 1 && false !== $last && entra_wp_sync_run_started( $last ) < $oldest_at ) {
+				$oldest_job = $name;
+				$oldest_at  = entra_wp_sync_run_started( $last );
+			}
+		}
+		if ( null === $oldest_job ) {
+			break;
+		}
+		array_pop( $history[ $oldest_job ] );
+		$bytes = strlen( maybe_serialize( $history ) );
+	}
+	return $history;
+}
+
+/**
+ * Adds the record to the history. Two runs of different jobs may finish at once: the
+ * change is a compare-and-swap on the stored value, tried again when the other won.
+ *
+ * @param array<string, mixed> $record
+ * @return bool Whether the record was stored.
+ */
+function entra_wp_sync_store_run_record( $record ) {
+	global $wpdb;
+	$option = ENTRA_WP_SYNC_RUN_HISTORY_OPTION;
+	for ( $attempt = 0; $attempt < 5; $attempt++ ) {
+		$stored = entra_wp_sync_stored_option( $option );
+		$before = null === $stored ? array() : maybe_unserialize( $stored );
+		$value  = maybe_serialize( entra_wp_sync_history_with( is_array( $before ) ? $before : array(), $record ) );
+		if ( null === $stored ) {
+			$inserted = $wpdb->query(
+				$wpdb->prepare(
+					"INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')",
+					$option,
+					$value
+				)
+			);
+			entra_wp_sync_forget_cached_option( $option );
+			if ( 1 === $inserted ) {
+				return true;
+			}
+			continue;
+		}
+		if ( entra_wp_sync_swap_option( $option, $stored, $value ) ) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * POST /entra-wp-sync/v1/runs: one job's record of one run.
+ *
+ * @return WP_REST_Response|WP_Error
+ */
+function entra_wp_sync_rest_post_run( WP_REST_Request $request ) {
+	$given = $request->get_json_params();
+	if ( ! is_array( $given ) ) {
+		return new WP_Error( 'entra_wp_sync_bad_run_record', __( 'Send the run record as a JSON object.', 'entra-wp-sync' ), array( 'status' => 400 ) );
+	}
+	$record = entra_wp_sync_clean_run_record( $given );
+	if ( is_wp_error( $record ) ) {
+		return $record;
+	}
+	$record = entra_wp_sync_bounded_run_record( $record );
+	if ( ! entra_wp_sync_store_run_record( $record ) ) {
+		return new WP_Error( 'entra_wp_sync_run_history_busy', __( 'The run history changed while this record was stored; send it again.', 'entra-wp-sync' ), array( 'status' => 409 ) );
+	}
+	return new WP_REST_Response( $record, 201 );
+}
+
+/**
+ * GET /entra-wp-sync/v1/runs?job=&per_page=&page=: records newest first, every job's
+ * without job; X-WP-Total and X-WP-TotalPages as core's collections.
+ *
+ * @return WP_REST_Response
+ */
+function entra_wp_sync_rest_get_runs( WP_REST_Request $request ) {
+	$history = entra_wp_sync_run_history();
+	$job     = (string) $request['job'];
+	if ( '' !== $job ) {
+		$runs = isset( $history[ $job ] ) && is_array( $history[ $job ] ) ? $history[ $job ] : array();
+	} else {
+		$runs = array_merge( array(), ...array_values( $history ) );
+		entra_wp_sync_sort_runs( $runs );
+	}
+	$per_page = (int) $request['per_page'];
+	$page     = (int) $request['page'];
+	$response = rest_ensure_response( array_slice( $runs, ( $page - 1 ) * $per_page, $per_page ) );
+	$response->header( 'X-WP-Total', (string) count( $runs ) );
+	$response->header( 'X-WP-TotalPages', (string) max( 1, (int) ceil( count( $runs ) / $per_page ) ) );
+	return $response;
+}
+
+function entra_wp_sync_register_run_history_routes() {
+	register_rest_route(
+		ENTRA_WP_SYNC_REST_NAMESPACE,
+		'/runs',
+		array(
+			array(
+				'methods'             => WP_REST_Server::READABLE,
+				'callback'            => 'entra_wp_sync_rest_get_runs',
+				'permission_callback' => 'entra_wp_sync_rest_can_read_runs',
+				'args'                => array(
+					'job'      => array(
+						'type'        => 'string',
+						'pattern'     => '^[a-z0-9][a-z0-9_-]{0,62}$',
+						'description' => __( 'Name of the sync job; every job’s runs without it.', 'entra-wp-sync' ),
+					),
+					'per_page' => array(
+						'type'    => 'integer',
+						'minimum' => 1,
+						'maximum' => 100,
+						'default' => 10,
+					),
+					'page'     => array(
+						'type'    => 'integer',
+						'minimum' => 1,
+						'default' => 1,
+					),
+				),
+			),
+			array(
+				'methods'             => WP_REST_Server::CREATABLE,
+				'callback'            => 'entra_wp_sync_rest_post_run',
+				// Only the sync writes records: its whole set of capabilities, as for checkpoints.
+				'permission_callback' => 'entra_wp_sync_rest_can_post_run',
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_run_history_routes' );
+
+/**
+ * Writing a record takes what reading one does and the sync's capabilities: a record says
+ * what the sync did, so only an account that may do it can claim it.
+ *
+ * @return true|WP_Error
+ */
+function entra_wp_sync_rest_can_post_run() {
+	$allowed = entra_wp_sync_rest_can_read_runs();
+	return true === $allowed ? entra_wp_sync_rest_can_manage_sync() : $allowed;
+}
+
+/*
+ * -----------------------------------------------------------------------------
+ * 14. Users → Entra ID sync
+ *
+ * The screen the site's owners read the sync on: per job the last run at a glance
+ * (outcome, counts, when, how long, what started it, the link to the run), where the
+ * cycle stands, the last run's errors by reason, and the run history, newest first,
+ * paged. It reads the run history option only (section 13), never the users table,
+ * so it costs the same on a site of 100 users as on one of 100,000. It changes
+ * nothing itself; other parts add their sections to a job with the
+ * entra_wp_sync_admin_job_sections action.
+ * -----------------------------------------------------------------------------
+ */
+
+function entra_wp_sync_load_textdomain() {
+	load_plugin_textdomain( 'entra-wp-sync' );
+}
+add_action( 'init', 'entra_wp_sync_load_textdomain' );
+
+/** The screen shows who the sync changed and why: for those who may list and edit users. */
+function entra_wp_sync_admin_can_see() {
+	return current_user_can( 'list_users' ) && current_user_can( 'edit_users' );
+}
+
+function entra_wp_sync_admin_menu() {
+	// Not registered for anyone else, so WordPress refuses them the page (403) itself.
+	if ( ! entra_wp_sync_admin_can_see() ) {
+		return;
+	}
+	add_users_page(
+		__( 'Entra ID sync', 'entra-wp-sync' ),
+		__( 'Entra ID sync', 'entra-wp-sync' ),
+		'list_users',
+		'entra-wp-sync',
+		'entra_wp_sync_render_admin_screen'
+	);
+}
+add_action( 'admin_menu', 'entra_wp_sync_admin_menu' );
+
+function entra_wp_sync_outcome_label( $outcome ) {
+	$labels = array(
+		'ok'      => __( 'OK', 'entra-wp-sync' ),
+		'partial' => __( 'Partial: some users could not be synced', 'entra-wp-sync' ),
+		'held'    => __( 'Held: removals or adoptions wait for approval', 'entra-wp-sync' ),
+		'failed'  => __( 'Failed', 'entra-wp-sync' ),
+	);
+	return $labels[ $outcome ] ?? (string) $outcome;
+}
+
+/** The notice class WordPress colours an outcome with. */
+function entra_wp_sync_outcome_notice( $outcome ) {
+	$notices = array(
+		'ok'      => 'notice-success',
+		'partial' => 'notice-warning',
+		'held'    => 'notice-warning',
+		'failed'  => 'notice-error',
+	);
+	return $notices[ $outcome ] ?? 'notice-info';
+}
+
+function entra_wp_sync_trigger_label( $trigger ) {
+	$labels = array(
+		'schedule'  => __( 'the schedule', 'entra-wp-sync' ),
+		'dispatch'  => __( 'a dispatch of the workflow', 'entra-wp-sync' ),
+		'manual'    => __( 'a person, on a terminal', 'entra-wp-sync' ),
+		'container' => __( 'a container or cron job', 'entra-wp-sync' ),
+		'push'      => __( 'a push to the repository', 'entra-wp-sync' ),
+		'other'     => __( 'another workflow event', 'entra-wp-sync' ),
+	);
+	return $labels[ $trigger ] ?? (string) $trigger;
+}
+
+/** What each count means, in the order the tool's summary lists them. */
+function entra_wp_sync_count_labels() {
+	return array(
+		'created'   => __( 'Created', 'entra-wp-sync' ),
+		'adopted'   => __( 'Adopted (existing accounts linked)', 'entra-wp-sync' ),
+		'updated'   => __( 'Updated', 'entra-wp-sync' ),
+		'restored'  => __( 'Restored', 'entra-wp-sync' ),
+		'disabled'  => __( 'Disabled', 'entra-wp-sync' ),
+		'deleted'   => __( 'Deleted', 'entra-wp-sync' ),
+		'unchanged' => __( 'Unchanged', 'entra-wp-sync' ),
+		'skipped'   => __( 'Skipped', 'entra-wp-sync' ),
+		'held'      => __( 'Held for approval', 'entra-wp-sync' ),
+		'failed'    => __( 'Could not be synced', 'entra-wp-sync' ),
+	);
+}
+
+function entra_wp_sync_format_duration( $milliseconds ) {
+	$seconds = (int) round( $milliseconds / 1000 );
+	if ( $seconds < 60 ) {
+		/* translators: %s: a number of seconds. */
+		return sprintf( __( '%s s', 'entra-wp-sync' ), number_format_i18n( $seconds ) );
+	}
+	if ( $seconds < HOUR_IN_SECONDS ) {
+		/* translators: 1: minutes, 2: seconds. */
+		return sprintf( __( '%1$s min %2$s s', 'entra-wp-sync' ), number_format_i18n( intdiv( $seconds, 60 ) ), number_format_i18n( $seconds % 60 ) );
+	}
+	/* translators: 1: hours, 2: minutes. */
+	return sprintf( __( '%1$s h %2$s min', 'entra-wp-sync' ), number_format_i18n( intdiv( $seconds, HOUR_IN_SECONDS ) ), number_format_i18n( intdiv( $seconds % HOUR_IN_SECONDS, 60 ) ) );
+}
+
+/** When a run started, in the site's format, with the exact time for machines. */
+function entra_wp_sync_run_time_html( $started_at ) {
+	$time = strtotime( (string) $started_at );
+	if ( false === $time ) {
+		return esc_html( (string) $started_at );
+	}
+	return sprintf(
+		'<time datetime="%1$s">%2$s</time> (%3$s)',
+		esc_attr( gmdate( 'c', $time ) ),
+		esc_html( wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), $time ) ),
+		/* translators: %s: a span of time, e.g. "5 mins". */
+		esc_html( sprintf( __( '%s ago', 'entra-wp-sync' ), human_time_diff( $time ) ) )
+	);
+}
+
+/** A link to the run's page, or nothing when the run had none (outside GitHub Actions). */
+function entra_wp_sync_run_link_html( $record, $text ) {
+	if ( empty( $record['url'] ) ) {
+		return '';
+	}
+	return sprintf( '<a class="entra-wp-sync-run-link" href="%1$s">%2$s</a>', esc_url( $record['url'] ), esc_html( $text ) );
+}
+
+/** The job to show in detail: the one asked for, else the first. */
+function entra_wp_sync_admin_selected_job( $history ) {
+	// PHP turns a job named like a number into an integer key.
+	$jobs = array_map( 'strval', array_keys( $history ) );
+	// Only picks which job's history to read: no change is made, so there is no nonce to check.
+	$asked = isset( $_GET['job'] ) ? sanitize_key( wp_unslash( $_GET['job'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+	return in_array( $asked, $jobs, true ) ? $asked : (string) reset( $jobs );
+}
+
+function entra_wp_sync_render_admin_screen() {
+	if ( ! entra_wp_sync_admin_can_see() ) {
+		wp_die( esc_html__( 'Sorry, you are not allowed to see the Entra ID sync.', 'entra-wp-sync' ), 403 );
+	}
+	$history = array_filter( entra_wp_sync_run_history(), fn( $runs ) => is_array( $runs ) && array() !== $runs );
+	echo '<div class="wrap" id="entra-wp-sync">';
+	printf( '<h1>%s</h1>', esc_html( get_admin_page_title() ) );
+	if ( array() === $history ) {
+		entra_wp_sync_render_empty_state();
+		echo '</div>';
+		return;
+	}
+	$job = entra_wp_sync_admin_selected_job( $history );
+	entra_wp_sync_render_job_overview( $history, $job );
+	entra_wp_sync_render_job( $job, $history[ $job ] );
+	echo '</div>';
+}
+
+function entra_wp_sync_render_empty_state() {
+	printf(
+		'<div class="notice notice-info inline" id="entra-wp-sync-empty"><p><strong>%1$s</strong></p><p>%2$s</p><p>%3$s</p></div>',
+		esc_html__( 'No sync run has reported to this site yet.', 'entra-wp-sync' ),
+		sprintf(
+			/* translators: 1: a command, 2: a command. */
+			esc_html__( 'Each run of entra-wp-sync records here what it did when it finishes. Run the sync with this site in its jobs.yaml: the scheduled or manual GitHub workflow, the container, or %1$s on a terminal. A preview (%2$s) is recorded too, marked as one.', 'entra-wp-sync' ),
+			'<code>entra-wp-sync run -c jobs.yaml</code>',
+			'<code>--dry-run</code>'
+		),
+		sprintf(
+			/* translators: %s: a command. */
+			esc_html__( 'To check the connection first without changing anything, run %s.', 'entra-wp-sync' ),
+			'<code>entra-wp-sync check</code>'
+		)
+	);
+}
+
+/**
+ * One row per job: how its last run went, so that several jobs are seen at a glance.
+ *
+ * @param array<string, array<int, array<string, mixed>>> $history
+ */
+function entra_wp_sync_render_job_overview( $history, $selected ) {
+	printf(
+		'<table class="widefat striped entra-wp-sync-jobs"><thead><tr><th scope="col">%1$s</th><th scope="col">%2$s</th><th scope="col">%3$s</th><th scope="col">%4$s</th></tr></thead><tbody>',
+		esc_html__( 'Job', 'entra-wp-sync' ),
+		esc_html__( 'Last run', 'entra-wp-sync' ),
+		esc_html__( 'Started', 'entra-wp-sync' ),
+		esc_html__( 'Run', 'entra-wp-sync' )
+	);
+	foreach ( $history as $key => $runs ) {
+		$job  = (string) $key;
+		$last = $runs[0];
+		$url  = add_query_arg(
+			array(
+				'page' => 'entra-wp-sync',
+				'job'  => $job,
+			),
+			admin_url( 'users.php' )
+		);
+		printf(
+			'<tr data-job="%1$s"%2$s><td><a href="%3$s">%4$s</a></td><td class="entra-wp-sync-outcome" data-outcome="%5$s">%6$s%7$s</td><td>%8$s</td><td>%9$s</td></tr>',
+			esc_attr( $job ),
+			$job === $selected ? ' aria-current="true"' : '',
+			esc_url( $url ),
+			esc_html( $job ),
+			esc_attr( $last['outcome'] ),
+			esc_html( entra_wp_sync_outcome_label( $last['outcome'] ) ),
+			empty( $last['dryRun'] ) ? '' : ' ' . esc_html__( '(preview)', 'entra-wp-sync' ),
+			entra_wp_sync_run_time_html( $last['startedAt'] ), // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped where it is built.
+			entra_wp_sync_run_link_html( $last, __( 'Open the run', 'entra-wp-sync' ) ) // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped where it is built.
+		);
+	}
+	echo '</tbody></table>';
+}
+
+/**
+ * A job's section: the last run, its counts, the cycle, its errors, other parts' sections,
+ * and the history.
+ *
+ * @param array<int, array<string, mixed>> $runs Newest first.
+ */
+function entra_wp_sync_render_job( $job, $runs ) {
+	$last = $runs[0];
+	printf( '<div class="entra-wp-sync-job" id="%1$s" data-job="%2$s">', esc_attr( 'entra-wp-sync-job-' . $job ), esc_attr( $job ) );
+	/* translators: %s: the name of a sync job. */
+	printf( '<h2>%s</h2>', esc_html( sprintf( __( 'Job %s', 'entra-wp-sync' ), $job ) ) );
+	entra_wp_sync_render_last_run( $last );
+	entra_wp_sync_render_counts( $last );
+	entra_wp_sync_render_cycle( $runs );
+	entra_wp_sync_render_errors( $last );
+	/**
+	 * Fires after a job's last run and its errors on Users → Entra ID sync, for sections
+	 * of their own (held lists and their approval).
+	 *
+	 * @param string               $job         The job's name.
+	 * @param array<string, mixed> $last_record The job's newest run record.
+	 */
+	do_action( 'entra_wp_sync_admin_job_sections', $job, $last );
+	entra_wp_sync_render_history( $job, $runs );
+	echo '</div>';
+}
+
+/** @param array<string, mixed> $last */
+function entra_wp_sync_render_last_run( $last ) {
+	$outcome = (string) $last['outcome'];
+	printf(
+		'<div class="notice inline %1$s entra-wp-sync-last-run" data-outcome="%2$s" data-run-id="%3$s"><p><strong class="entra-wp-sync-outcome">%4$s</strong>%5$s</p><p>%6$s %7$s</p>',
+		esc_attr( entra_wp_sync_outcome_notice( $outcome ) ),
+		esc_attr( $outcome ),
+		esc_attr( $last['runId'] ),
+		/* translators: %s: how the run went, e.g. OK or Failed. */
+		esc_html( sprintf( __( 'Last run: %s', 'entra-wp-sync' ), entra_wp_sync_outcome_label( $outcome ) ) ),
+		empty( $last['dryRun'] ) ? '' : ' <span class="entra-wp-sync-preview">' . esc_html__( '(a preview: nothing was written)', 'entra-wp-sync' ) . '</span>',
+		sprintf(
+			/* translators: 1: when the run started, 2: how long it took, 3: what started it, 4: the run's id. */
+			esc_html__( 'Started %1$s, took %2$s, started by %3$s. Run %4$s.', 'entra-wp-sync' ),
+			entra_wp_sync_run_time_html( $last['startedAt'] ), // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped where it is built.
+			'<span class="entra-wp-sync-duration">' . esc_html( entra_wp_sync_format_duration( $last['durationMs'] ) ) . '</span>',
+			'<span class="entra-wp-sync-trigger" data-trigger="' . esc_attr( $last['trigger'] ) . '">' . esc_html( entra_wp_sync_trigger_label( $last['trigger'] ) ) . '</span>',
+			'<code>' . esc_html( $last['runId'] ) . '</code>'
+		),
+		entra_wp_sync_run_link_html( $last, __( 'Open the run, its logs and reports', 'entra-wp-sync' ) ) // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped where it is built.
+	);
+	if ( ! empty( $last['failure'] ) ) {
+		printf( '<p class="entra-wp-sync-failure"><strong>%s</strong></p>', esc_html( $last['failure']['message'] ) );
+		if ( ! empty( $last['failure']['hint'] ) ) {
+			printf( '<p class="entra-wp-sync-hint">%s</p>', esc_html( $last['failure']['hint'] ) );
+		}
+	}
+	if ( ! empty( $last['stopReason'] ) ) {
+		/* translators: %s: why the run stopped before the end of its cycle. */
+		printf( '<p class="entra-wp-sync-stop">%s</p>', esc_html( sprintf( __( 'Stopped early: %s', 'entra-wp-sync' ), $last['stopReason'] ) ) );
+	}
+	if ( ! empty( $last['approvedBy'] ) ) {
+		/* translators: %s: who approved. */
+		printf( '<p class="entra-wp-sync-approved-by">%s</p>', esc_html( sprintf( __( 'Applied a held list approved by %s.', 'entra-wp-sync' ), $last['approvedBy'] ) ) );
+	}
+	echo '</div>';
+}
+
+/** @param array<string, mixed> $last */
+function entra_wp_sync_render_counts( $last ) {
+	$labels = entra_wp_sync_count_labels();
+	$counts = is_array( $last['counts'] ) ? $last['counts'] : array();
+	$keys   = array_unique( array_merge( array_keys( $labels ), array_keys( $counts ) ) );
+	printf(
+		'<h3>%1$s</h3><table class="widefat striped entra-wp-sync-counts"><thead><tr><th scope="col">%2$s</th><th scope="col">%3$s</th></tr></thead><tbody>',
+		esc_html__( 'What the last run did', 'entra-wp-sync' ),
+		esc_html__( 'Users', 'entra-wp-sync' ),
+		esc_html__( 'Count', 'entra-wp-sync' )
+	);
+	foreach ( $keys as $key ) {
+		$count = (int) ( $counts[ $key ] ?? 0 );
+		if ( 0 === $count && ! in_array( $key, array( 'created', 'updated' ), true ) ) {
+			continue;
+		}
+		printf(
+			'<tr data-count="%1$s"><th scope="row">%2$s</th><td>%3$s</td></tr>',
+			esc_attr( $key ),
+			esc_html( $labels[ $key ] ?? $key ),
+			esc_html( number_format_i18n( $count ) )
+		);
+	}
+	echo '</tbody></table>';
+}
+
+/**
+ * Where the job's cycle stands, from its newest run that read one (a run for one user
+ * moves none).
+ *
+ * @param array<int, array<string, mixed>> $runs Newest first.
+ */
+function entra_wp_sync_render_cycle( $runs ) {
+	$cycle = null;
+	foreach ( $runs as $run ) {
+		if ( ! empty( $run['cycle'] ) ) {
+			$cycle = $run['cycle'];
+			break;
+		}
+	}
+	printf( '<h3>%s</h3><div class="entra-wp-sync-cycle">', esc_html__( 'Cycle', 'entra-wp-sync' ) );
+	if ( null === $cycle ) {
+		printf( '<p>%s</p></div>', esc_html__( 'No run has read a cycle yet.', 'entra-wp-sync' ) );
+		return;
+	}
+	$users = number_format_i18n( $cycle['usersSoFar'] );
+	$total = null === $cycle['total'] ? null : number_format_i18n( $cycle['total'] );
+	if ( 'delta' === $cycle['kind'] ) {
+		$text = $cycle['complete']
+			/* translators: %s: a number of users. */
+			? sprintf( __( 'Delta round complete: %s changed users read since the run before.', 'entra-wp-sync' ), $users )
+			/* translators: %s: a number of users. */
+			: sprintf( __( 'Delta round in progress: %s changed users so far; the next run continues.', 'entra-wp-sync' ), $users );
+	} elseif ( $cycle['complete'] ) {
+		$text = null === $total
+			/* translators: 1: a number of pages, 2: a number of users. */
+			? sprintf( __( 'Cycle complete: %1$s pages, %2$s users.', 'entra-wp-sync' ), number_format_i18n( $cycle['page'] ), $users )
+			/* translators: 1: a number of pages, 2: a number of users, 3: the number of users in scope. */
+			: sprintf( __( 'Cycle complete: %1$s pages, %2$s of %3$s users.', 'entra-wp-sync' ), number_format_i18n( $cycle['page'] ), $users, $total );
+	} else {
+		$text = null === $total
+			/* translators: 1: a page number, 2: a number of users. */
+			? sprintf( __( 'Cycle in progress: page %1$s, %2$s users so far; the next run continues.', 'entra-wp-sync' ), number_format_i18n( $cycle['page'] ), $users )
+			/* translators: 1: a page number, 2: a number of users, 3: the number of users in scope. */
+			: sprintf( __( 'Cycle in progress: page %1$s, %2$s of %3$s users so far; the next run continues.', 'entra-wp-sync' ), number_format_i18n( $cycle['page'] ), $users, $total );
+	}
+	printf(
+		'<p data-page="%1$s" data-users="%2$s" data-total="%3$s" data-complete="%4$s">%5$s</p>',
+		esc_attr( (string) $cycle['page'] ),
+		esc_attr( (string) $cycle['usersSoFar'] ),
+		esc_attr( null === $cycle['total'] ? '' : (string) $cycle['total'] ),
+		$cycle['complete'] ? 'true' : 'false',
+		esc_html( $text )
+	);
+	if ( null !== $cycle['total'] && $cycle['total'] > 0 && 'full' === $cycle['kind'] ) {
+		printf(
+			'<progress max="%1$s" value="%2$s" aria-label="%3$s"></progress>',
+			esc_attr( (string) $cycle['total'] ),
+			esc_attr( (string) min( $cycle['usersSoFar'], $cycle['total'] ) ),
+			esc_attr__( 'Users read in this cycle', 'entra-wp-sync' )
+		);
+	}
+	echo '</div>';
+}
+
+/** @param array<string, mixed> $last */
+function entra_wp_sync_render_errors( $last ) {
+	$errors = is_array( $last['errors'] ?? null ) ? $last['errors'] : array();
+	printf( '<h3>%s</h3><div class="entra-wp-sync-errors">', esc_html__( 'Users the last run could not sync', 'entra-wp-sync' ) );
+	if ( array() === $errors ) {
+		printf( '<p>%s</p></div>', esc_html__( 'None.', 'entra-wp-sync' ) );
+		return;
+	}
+	printf(
+		'<table class="widefat striped"><thead><tr><th scope="col">%1$s</th><th scope="col">%2$s</th><th scope="col">%3$s</th></tr></thead><tbody>',
+		esc_html__( 'Reason', 'entra-wp-sync' ),
+		esc_html__( 'Users', 'entra-wp-sync' ),
+		esc_html__( 'For example', 'entra-wp-sync' )
+	);
+	foreach ( $errors as $group ) {
+		$examples = '';
+		foreach ( $group['examples'] as $example ) {
+			$examples .= sprintf( '<li><code>%1$s</code>: %2$s</li>', esc_html( $example['user'] ), esc_html( $example['message'] ) );
+		}
+		printf(
+			'<tr class="entra-wp-sync-error"><td>%1$s</td><td>%2$s</td><td>%3$s</td></tr>',
+			esc_html( $group['reason'] ),
+			esc_html( number_format_i18n( $group['count'] ) ),
+			'' === $examples ? '' : '<ul>' . $examples . '</ul>' // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped where it is built.
+		);
+	}
+	echo '</tbody></table>';
+	foreach ( (array) ( $last['notes'] ?? array() ) as $note ) {
+		printf( '<p class="description">%s</p>', esc_html( $note ) );
+	}
+	echo '</div>';
+}
+
+/**
+ * The job's runs, newest first, in WordPress's list table, paged.
+ *
+ * @param array<int, array<string, mixed>> $runs
+ */
+function entra_wp_sync_render_history( $job, $runs ) {
+	$table = new Entra_WP_Sync_Run_History_Table( $runs );
+	$table->prepare_items();
+	printf( '<h3>%s</h3><form method="get" class="entra-wp-sync-history">', esc_html__( 'Run history', 'entra-wp-sync' ) );
+	echo '<input type="hidden" name="page" value="entra-wp-sync" />';
+	printf( '<input type="hidden" name="job" value="%s" />', esc_attr( $job ) );
+	$table->display();
+	echo '</form>';
+}
+
+/*
+ * WP_List_Table is loaded in wp-admin only, and the class must extend it where it is
+ * declared: it is declared on admin requests, which are the only ones that render it.
+ */
+if ( is_admin() ) {
+	require_once ABSPATH . 'wp-admin/includes/class-wp-list-table.php';
+
+	/** One job's run records, newest first, 20 a page. */
+	class Entra_WP_Sync_Run_History_Table extends WP_List_Table {
+		/** @var array<int, array<string, mixed>> */
+		private $runs;
+
+		/** @param array<int, array<string, mixed>> $runs Newest first. */
+		public function __construct( $runs ) {
+			parent::__construct(
+				array(
+					'singular' => 'entra-wp-sync-run',
+					'plural'   => 'entra-wp-sync-runs',
+					'ajax'     => false,
+				)
+			);
+			$this->runs = $runs;
+		}
+
+		public function get_columns() {
+			return array(
+				'started'  => __( 'Started', 'entra-wp-sync' ),
+				'outcome'  => __( 'Outcome', 'entra-wp-sync' ),
+				'trigger'  => __( 'Started by', 'entra-wp-sync' ),
+				'duration' => __( 'Took', 'entra-wp-sync' ),
+				'changes'  => __( 'Changes', 'entra-wp-sync' ),
+				'failed'   => __( 'Could not be synced', 'entra-wp-sync' ),
+				'run'      => __( 'Run', 'entra-wp-sync' ),
+			);
+		}
+
+		public function prepare_items() {
+			$per_page              = 20;
+			$this->_column_headers = array( $this->get_columns(), array(), array() );
+			$this->items           = array_slice( $this->runs, ( $this->get_pagenum() - 1 ) * $per_page, $per_page );
+			$this->set_pagination_args(
+				array(
+					'total_items' => count( $this->runs ),
+					'per_page'    => $per_page,
+				)
+			);
+		}
+
+		public function no_items() {
+			esc_html_e( 'No runs recorded.', 'entra-wp-sync' );
+		}
+
+		/** @param array<string, mixed> $item */
+		public function single_row( $item ) {
+			printf( '<tr data-run-id="%1$s" data-outcome="%2$s">', esc_attr( $item['runId'] ), esc_attr( $item['outcome'] ) );
+			$this->single_row_columns( $item );
+			echo '</tr>';
+		}
+
+		/** @param array<string, mixed> $item */
+		public function column_default( $item, $column_name ) {
+			$counts = is_array( $item['counts'] ) ? $item['counts'] : array();
+			switch ( $column_name ) {
+				case 'started':
+					return entra_wp_sync_run_time_html( $item['startedAt'] );
+				case 'outcome':
+					return esc_html( entra_wp_sync_outcome_label( $item['outcome'] ) ) . ( empty( $item['dryRun'] ) ? '' : ' ' . esc_html__( '(preview)', 'entra-wp-sync' ) );
+				case 'trigger':
+					return esc_html( entra_wp_sync_trigger_label( $item['trigger'] ) );
+				case 'duration':
+					return esc_html( entra_wp_sync_format_duration( $item['durationMs'] ) );
+				case 'changes':
+					return esc_html( entra_wp_sync_changes_text( $counts ) );
+				case 'failed':
+					return esc_html( number_format_i18n( (int) ( $counts['failed'] ?? 0 ) ) );
+				case 'run':
+					return entra_wp_sync_run_link_html( $item, __( 'Open', 'entra-wp-sync' ) ) . ' <code>' . esc_html( $item['runId'] ) . '</code>';
+			}
+			return '';
+		}
+	}
+}
+
+/** "3 created, 1 disabled", or that nothing changed. */
+function entra_wp_sync_changes_text( $counts ) {
+	$formats = array(
+		/* translators: %s: a number of users. */
+		'created'  => __( '%s created', 'entra-wp-sync' ),
+		/* translators: %s: a number of users. */
+		'adopted'  => __( '%s adopted', 'entra-wp-sync' ),
+		/* translators: %s: a number of users. */
+		'updated'  => __( '%s updated', 'entra-wp-sync' ),
+		/* translators: %s: a number of users. */
+		'restored' => __( '%s restored', 'entra-wp-sync' ),
+		/* translators: %s: a number of users. */
+		'disabled' => __( '%s disabled', 'entra-wp-sync' ),
+		/* translators: %s: a number of users. */
+		'deleted'  => __( '%s deleted', 'entra-wp-sync' ),
+	);
+	$parts   = array();
+	foreach ( $formats as $key => $format ) {
+		if ( ! empty( $counts[ $key ] ) ) {
+			$parts[] = sprintf( $format, number_format_i18n( (int) $counts[ $key ] ) );
+		}
+	}
+	/* translators: the separator between counts, e.g. "3 created, 1 disabled". */
+	return array() === $parts ? __( 'no change', 'entra-wp-sync' ) : implode( __( ', ', 'entra-wp-sync' ), $parts );
+}
+
+/*
+ * -----------------------------------------------------------------------------
+ * 15. Approving held lists from the site
+ *
+ * A run that holds removals (over the job's safety.maxDeletes) or adoptions (existing
+ * accounts without proof) records its held list in the run history. Under Users →
+ * Entra ID sync each job shows that list with each person, and an administrator who
+ * may delete users (removals) or promote users (adoptions) approves exactly it: the
+ * approval names the held run and its users, never "whatever the next run finds".
+ * The next run reads it (GET approvals), applies those users only if its own held list
+ * is still that run's with the same users, and removes it once the list is gone
+ * (DELETE approvals), so it approves one list once.
+ *
+ * Approvals are one option, job → approval, not autoloaded.
+ * -----------------------------------------------------------------------------
+ */
+
+define( 'ENTRA_WP_SYNC_SITE_APPROVALS_OPTION', 'entra_wp_sync_site_approvals' );
+
+/** Where the approve forms send the administrator back to. */
+function entra_wp_sync_approvals_screen_url( $args = array() ) {
+	return add_query_arg( array_merge( array( 'page' => 'entra-wp-sync' ), $args ), admin_url( 'users.php' ) );
+}
+
+function entra_wp_sync_is_job_name( $job ) {
+	return is_string( $job ) && 1 === preg_match( '/^[a-z0-9][a-z0-9_-]{0,62}$/', $job );
+}
+
+/**
+ * What each list needs: removals disable or delete accounts, adoptions hand accounts a
+ * person's roles.
+ */
+function entra_wp_sync_approval_capability( $what ) {
+	return 'removals' === $what ? 'delete_users' : 'promote_users';
+}
+
+function entra_wp_sync_current_user_can_approve( $what ) {
+	return current_user_can( 'list_users' ) && current_user_can( 'edit_users' ) && current_user_can( entra_wp_sync_approval_capability( $what ) );
+}
+
+/**
+ * The held list a person may approve for a job: the last run's, or, while the cycle
+ * that followed it goes on without holding anything, the one before. A complete cycle
+ * that held nothing used it up. Previews and failed runs leave the job's state as it was
+ * and are passed over.
+ *
+ * @return array<string, mixed>|null The record's held list (runId, removals, adoptions and their totals).
+ */
+function entra_wp_sync_held_list( $job ) {
+	$history = function_exists( 'entra_wp_sync_run_history' ) ? entra_wp_sync_run_history() : array();
+	$records = isset( $history[ $job ] ) && is_array( $history[ $job ] ) ? $history[ $job ] : array();
+	foreach ( $records as $record ) {
+		if ( ! is_array( $record ) || ! empty( $record['dryRun'] ) || 'failed' === ( $record['outcome'] ?? null ) ) {
+			continue;
+		}
+		if ( is_array( $record['held'] ?? null ) && is_string( $record['held']['runId'] ?? null ) ) {
+			return $record['held'];
+		}
+		$cycle = $record['cycle'] ?? null;
+		if ( ! is_array( $cycle ) || ! empty( $cycle['complete'] ) ) {
+			return null;
+		}
+	}
+	return null;
+}
+
+/** @return array<string, array<string, mixed>> job → approval */
+function entra_wp_sync_site_approvals() {
+	$approvals = get_option( ENTRA_WP_SYNC_SITE_APPROVALS_OPTION, array() );
+	return is_array( $approvals ) ? $approvals : array();
+}
+
+/** @return array<string, mixed>|null */
+function entra_wp_sync_site_approval( $job ) {
+	$approvals = entra_wp_sync_site_approvals();
+	return isset( $approvals[ $job ] ) && is_array( $approvals[ $job ] ) ? $approvals[ $job ] : null;
+}
+
+/**
+ * The held list's users as an approval names them: removals by WordPress id, adoptions
+ * as the pair (Entra object id, WordPress id) that was listed.
+ *
+ * @return array<int, int|array{objectId: string, wordpressId: int}>
+ */
+function entra_wp_sync_held_keys( $held, $what ) {
+	$keys = array();
+	foreach ( $held[ $what ] ?? array() as $entry ) {
+		$keys[] = 'removals' === $what
+			? (int) $entry['id']
+			: array(
+				'objectId'    => strtolower( (string) $entry['objectId'] ),
+				'wordpressId' => (int) $entry['wordpressId'],
+			);
+	}
+	return $keys;
+}
+
+function entra_wp_sync_held_key_text( $key ) {
+	return is_array( $key ) ? $key['objectId'] . ':' . $key['wordpressId'] : (string) $key;
+}
+
+/** Whether the record holds the whole list: a record too big for the history keeps only its start. */
+function entra_wp_sync_held_list_whole( $held, $what ) {
+	return count( $held[ $what ] ?? array() ) >= (int) ( $held[ $what . 'Total' ] ?? 0 );
+}
+
+/** Whether the stored approval approves this held list's $what. */
+function entra_wp_sync_held_list_approved( $approval, $held, $what ) {
+	return is_array( $approval ) && ( $approval['heldRunId'] ?? null ) === $held['runId'] && ! empty( $approval[ $what ] );
+}
+
+/*
+ * The screen: one section per job, after the last run's errors.
+ */
+
+/**
+ * Lists the job's held removals and adoptions, each person with a link to their profile,
+ * and the approve forms for whoever may approve them. The held list is not always the
+ * last run's (a run in the middle of a cycle holds nothing new), so it is looked up.
+ *
+ * @param string $job The job's name.
+ */
+function entra_wp_sync_render_held_lists( $job ) {
+	if ( ! entra_wp_sync_is_job_name( $job ) || ! current_user_can( 'list_users' ) ) {
+		return;
+	}
+	$held = entra_wp_sync_held_list( $job );
+	if ( null === $held || ( empty( $held['removals'] ) && empty( $held['adoptions'] ) ) ) {
+		return;
+	}
+	printf( '<div class="entra-wp-sync-held-lists" id="%s">', esc_attr( 'entra-wp-sync-held-' . $job ) );
+	if ( ! empty( $held['removals'] ) ) {
+		entra_wp_sync_render_held_removals( $job, $held );
+	}
+	if ( ! empty( $held['adoptions'] ) ) {
+		entra_wp_sync_render_held_adoptions( $job, $held );
+	}
+	echo '</div>';
+}
+add_action( 'entra_wp_sync_admin_job_sections', 'entra_wp_sync_render_held_lists', 20, 1 );
+
+/** A WordPress account as the lists show it: its login linked to its profile, and its id. */
+function entra_wp_sync_account_cell( $wordpress_id, $login ) {
+	$link = get_edit_user_link( $wordpress_id );
+	$text = sprintf(
+		/* translators: 1: a WordPress login, 2: the account's WordPress user id. */
+		__( '%1$s (#%2$d)', 'entra-wp-sync' ),
+		'' === $login ? __( '(no login)', 'entra-wp-sync' ) : $login,
+		$wordpress_id
+	);
+	return '' === $link ? esc_html( $text ) : sprintf( '<a href="%s">%s</a>', esc_url( $link ), esc_html( $text ) );
+}
+
+/** The person's UPN as the run saw it, else the account's email today. */
+function entra_wp_sync_upn_or_email( $entry, $wordpress_id ) {
+	if ( is_string( $entry['upn'] ?? null ) && '' !== $entry['upn'] ) {
+		return $entry['upn'];
+	}
+	$user = get_userdata( $wordpress_id );
+	return $user ? $user->user_email : '';
+}
+
+function entra_wp_sync_render_held_removals( $job, $held ) {
+	$count = (int) max( count( $held['removals'] ), (int) ( $held['removalsTotal'] ?? 0 ) );
+	printf(
+		'<h3>%s</h3>',
+		esc_html(
+			sprintf(
+				/* translators: 1: how many removals are held, 2: the id of the run that held them. */
+				_n( '%1$d removal held by run %2$s', '%1$d removals held by run %2$s', $count, 'entra-wp-sync' ),
+				$count,
+				$held['runId']
+			)
+		)
+	);
+	printf(
+		'<table class="widefat striped" id="%s"><thead><tr><th scope="col">%s</th><th scope="col">%s</th></tr></thead><tbody>',
+		esc_attr( 'entra-wp-sync-held-removals-' . $job ),
+		esc_html__( 'WordPress account', 'entra-wp-sync' ),
+		esc_html__( 'UPN or email', 'entra-wp-sync' )
+	);
+	foreach ( $held['removals'] as $user ) {
+		$id = (int) $user['id'];
+		printf(
+			'<tr data-user-id="%d"><td>%s</td><td>%s</td></tr>',
+			(int) $id,
+			entra_wp_sync_account_cell( $id, (string) ( $user['login'] ?? '' ) ),
+			esc_html( entra_wp_sync_upn_or_email( $user, $id ) )
+		);
+	}
+	echo '</tbody></table>';
+	entra_wp_sync_render_approval_state( $job, $held, 'removals' );
+}
+
+function entra_wp_sync_render_held_adoptions( $job, $held ) {
+	$count = (int) max( count( $held['adoptions'] ), (int) ( $held['adoptionsTotal'] ?? 0 ) );
+	printf(
+		'<h3>%s</h3>',
+		esc_html(
+			sprintf(
+				/* translators: 1: how many adoptions are held, 2: the id of the run that held them. */
+				_n( '%1$d adoption held by run %2$s', '%1$d adoptions held by run %2$s', $count, 'entra-wp-sync' ),
+				$count,
+				$held['runId']
+			)
+		)
+	);
+	printf(
+		'<table class="widefat striped" id="%s"><thead><tr><th scope="col">%s</th><th scope="col">%s</th><th scope="col">%s</th></tr></thead><tbody>',
+		esc_attr( 'entra-wp-sync-held-adoptions-' . $job ),
+		esc_html__( 'Existing WordPress account', 'entra-wp-sync' ),
+		esc_html__( 'Entra user (UPN or email)', 'entra-wp-sync' ),
+		esc_html__( 'Entra object id', 'entra-wp-sync' )
+	);
+	foreach ( $held['adoptions'] as $pair ) {
+		$id = (int) $pair['wordpressId'];
+		printf(
+			'<tr data-user-id="%d"><td>%s</td><td>%s</td><td><code>%s</code></td></tr>',
+			(int) $id,
+			entra_wp_sync_account_cell( $id, (string) ( $pair['login'] ?? '' ) ),
+			esc_html( entra_wp_sync_upn_or_email( $pair, $id ) ),
+			esc_html( (string) $pair['objectId'] )
+		);
+	}
+	echo '</tbody></table>';
+	entra_wp_sync_render_approval_state( $job, $held, 'adoptions' );
+}
+
+/**
+ * Below a list: who approved it, or the form that approves it, or why this person
+ * cannot.
+ */
+function entra_wp_sync_render_approval_state( $job, $held, $what ) {
+	$approval = entra_wp_sync_site_approval( $job );
+	if ( entra_wp_sync_held_list_approved( $approval, $held, $what ) ) {
+		printf(
+			'<p class="entra-wp-sync-approved" id="%s">%s</p>',
+			esc_attr( 'entra-wp-sync-approved-' . $what . '-' . $job ),
+			esc_html(
+				sprintf(
+					/* translators: 1: the WordPress login of who approved, 2: when (UTC). */
+					'removals' === $what
+						? __( 'Approved by %1$s on %2$s. The next run removes exactly these users; if it would remove others too, it removes no one and holds the new list.', 'entra-wp-sync' )
+						: __( 'Approved by %1$s on %2$s. The next run links exactly these accounts; an account matched differently is held again.', 'entra-wp-sync' ),
+					(string) ( $approval[ $what . 'By' ] ?? $approval['by'] ?? '' ),
+					(string) ( $approval['at'] ?? '' )
+				)
+			)
+		);
+		if ( entra_wp_sync_current_user_can_approve( $what ) ) {
+			entra_wp_sync_render_list_form(
+				$job,
+				$held,
+				$what,
+				'withdraw',
+				__( 'Withdraw the approval', 'entra-wp-sync' )
+			);
+		}
+		return;
+	}
+	if ( ! entra_wp_sync_held_list_whole( $held, $what ) ) {
+		$total = (int) $held[ $what . 'Total' ];
+		printf(
+			'<p>%s</p>',
+			esc_html(
+				'removals' === $what
+					/* translators: %d: how many removals are held. */
+					? sprintf( __( 'This list is too long to show whole here, so it cannot be approved on the site: approve it where the run came from, with --allow-deletes %d (the Action input allow-deletes).', 'entra-wp-sync' ), $total )
+					/* translators: %d: how many adoptions are held. */
+					: sprintf( __( 'This list is too long to show whole here, so it cannot be approved on the site: approve it where the run came from, with --allow-adoptions %d (the Action input allow-adoptions).', 'entra-wp-sync' ), $total )
+			)
+		);
+		return;
+	}
+	if ( ! entra_wp_sync_current_user_can_approve( $what ) ) {
+		printf(
+			'<p>%s</p>',
+			'removals' === $what
+				? esc_html__( 'An administrator who may delete users can approve these removals.', 'entra-wp-sync' )
+				: esc_html__( 'An administrator who may promote users can approve these adoptions.', 'entra-wp-sync' )
+		);
+		return;
+	}
+	entra_wp_sync_render_list_form(
+		$job,
+		$held,
+		$what,
+		'approve',
+		'removals' === $what
+			? __( 'Approve exactly these removals', 'entra-wp-sync' )
+			: __( 'Approve exactly these adoptions', 'entra-wp-sync' )
+	);
+}
+
+/**
+ * The form that approves the list, or withdraws its approval, as the list was shown. Its
+ * id and its button's are stable (entra-wp-sync-approve-removals-JOB and -submit, …).
+ *
+ * @param string $verb approve or withdraw.
+ */
+function entra_wp_sync_render_list_form( $job, $held, $what, $verb, $label ) {
+	$form_id = 'entra-wp-sync-' . $verb . '-' . $what . '-' . $job;
+	printf(
+		'<form method="post" action="%s" id="%s">',
+		esc_url( admin_url( 'admin-post.php' ) ),
+		esc_attr( $form_id )
+	);
+	printf( '<input type="hidden" name="action" value="%s" />', esc_attr( 'entra_wp_sync_' . $verb . '_' . $what ) );
+	printf( '<input type="hidden" name="job" value="%s" />', esc_attr( $job ) );
+	printf( '<input type="hidden" name="held_run_id" value="%s" />', esc_attr( $held['runId'] ) );
+	foreach ( entra_wp_sync_held_keys( $held, $what ) as $key ) {
+		printf( '<input type="hidden" name="users[]" value="%s" />', esc_attr( entra_wp_sync_held_key_text( $key ) ) );
+	}
+	wp_nonce_field( entra_wp_sync_approval_nonce_action( $verb . '_' . $what, $job, $held['runId'] ) );
+	submit_button( $label, 'approve' === $verb ? 'primary' : 'secondary', 'submit', false, array( 'id' => $form_id . '-submit' ) );
+	echo '</form>';
+}
+
+/** A nonce is good for one list and one deed: the job, approve_removals…, and the run that held it. */
+function entra_wp_sync_approval_nonce_action( $deed, $job, $held_run_id ) {
+	return 'entra_wp_sync_' . $deed . '|' . $job . '|' . $held_run_id;
+}
+
+/*
+ * Saving an approval (admin-post.php).
+ */
+
+function entra_wp_sync_handle_approve_removals() {
+	entra_wp_sync_handle_approval( 'removals' );
+}
+add_action( 'admin_post_entra_wp_sync_approve_removals', 'entra_wp_sync_handle_approve_removals' );
+
+function entra_wp_sync_handle_approve_adoptions() {
+	entra_wp_sync_handle_approval( 'adoptions' );
+}
+add_action( 'admin_post_entra_wp_sync_approve_adoptions', 'entra_wp_sync_handle_approve_adoptions' );
+
+function entra_wp_sync_handle_withdraw_removals() {
+	entra_wp_sync_handle_withdrawal( 'removals' );
+}
+add_action( 'admin_post_entra_wp_sync_withdraw_removals', 'entra_wp_sync_handle_withdraw_removals' );
+
+function entra_wp_sync_handle_withdraw_adoptions() {
+	entra_wp_sync_handle_withdrawal( 'adoptions' );
+}
+add_action( 'admin_post_entra_wp_sync_withdraw_adoptions', 'entra_wp_sync_handle_withdraw_adoptions' );
+
+/** Stops the request unless the current user may approve $what. */
+function entra_wp_sync_refuse_unless_can_approve( $what ) {
+	if ( entra_wp_sync_current_user_can_approve( $what ) ) {
+		return;
+	}
+	wp_die(
+		'removals' === $what
+			? esc_html__( 'Sorry, you are not allowed to approve held removals: that takes an administrator who may delete users.', 'entra-wp-sync' )
+			: esc_html__( 'Sorry, you are not allowed to approve held adoptions: that takes an administrator who may promote users.', 'entra-wp-sync' ),
+		esc_html__( 'Not allowed', 'entra-wp-sync' ),
+		array( 'response' => 403 )
+	);
+}
+
+/**
+ * The job, the held run and the users a form names, once the user may and the form's
+ * nonce is good for that job and run.
+ *
+ * @param string $deed approve or withdraw.
+ * @return array{0: string, 1: string, 2: string[]}
+ */
+function entra_wp_sync_posted_list( $deed, $what ) {
+	entra_wp_sync_refuse_unless_can_approve( $what );
+	// phpcs:disable WordPress.Security.NonceVerification.Missing -- the nonce names the job and run read here.
+	$job         = isset( $_POST['job'] ) ? sanitize_text_field( wp_unslash( $_POST['job'] ) ) : '';
+	$held_run_id = isset( $_POST['held_run_id'] ) ? sanitize_text_field( wp_unslash( $_POST['held_run_id'] ) ) : '';
+	$posted      = isset( $_POST['users'] ) && is_array( $_POST['users'] ) ? array_map( 'sanitize_text_field', wp_unslash( $_POST['users'] ) ) : array();
+	// phpcs:enable
+	check_admin_referer( entra_wp_sync_approval_nonce_action( $deed . '_' . $what, $job, $held_run_id ) );
+	if ( ! entra_wp_sync_is_job_name( $job ) ) {
+		wp_die( esc_html__( 'No such sync job.', 'entra-wp-sync' ), esc_html__( 'Not approved', 'entra-wp-sync' ), array( 'response' => 400 ) );
+	}
+	return array( $job, $held_run_id, $posted );
+}
+
+/**
+ * Stores the approval of a held list, if the list posted is the job's held list as it is
+ * now, user for user; otherwise nothing is stored and the screen says the list changed.
+ */
+function entra_wp_sync_handle_approval( $what ) {
+	list( $job, $held_run_id, $posted ) = entra_wp_sync_posted_list( 'approve', $what );
+	$held     = entra_wp_sync_held_list( $job );
+	$expected = null === $held ? array() : array_map( 'entra_wp_sync_held_key_text', entra_wp_sync_held_keys( $held, $what ) );
+	sort( $expected );
+	sort( $posted );
+	$unchanged = null !== $held && $held['runId'] === $held_run_id && array() !== $expected && $expected === $posted
+		&& entra_wp_sync_held_list_whole( $held, $what );
+	if ( ! $unchanged ) {
+		wp_safe_redirect( entra_wp_sync_approvals_screen_url( array( 'entra-wp-sync-approval' => 'changed', 'job' => $job ) ) );
+		return;
+	}
+	entra_wp_sync_store_approval( $job, $held, $what, wp_get_current_user()->user_login );
+	wp_safe_redirect( entra_wp_sync_approvals_screen_url( array( 'entra-wp-sync-approval' => $what, 'job' => $job ) ) );
+}
+
+/** Takes back the approval of one list of the held run; the other list's stays. */
+function entra_wp_sync_handle_withdrawal( $what ) {
+	list( $job, $held_run_id ) = entra_wp_sync_posted_list( 'withdraw', $what );
+	$approvals = entra_wp_sync_site_approvals();
+	if ( isset( $approvals[ $job ] ) && ( $approvals[ $job ]['heldRunId'] ?? null ) === $held_run_id ) {
+		$approvals[ $job ][ $what ] = array();
+		unset( $approvals[ $job ][ $what . 'By' ] );
+		if ( empty( $approvals[ $job ]['removals'] ) && empty( $approvals[ $job ]['adoptions'] ) ) {
+			unset( $approvals[ $job ] );
+		}
+		update_option( ENTRA_WP_SYNC_SITE_APPROVALS_OPTION, $approvals, false );
+	}
+	wp_safe_redirect( entra_wp_sync_approvals_screen_url( array( 'entra-wp-sync-approval' => 'withdrawn', 'job' => $job ) ) );
+}
+
+/**
+ * Keeps the approval of $what beside one already given for the other list of the same
+ * held run (a different administrator may approve each); one for an older run is replaced.
+ */
+function entra_wp_sync_store_approval( $job, $held, $what, $login ) {
+	$approvals = entra_wp_sync_site_approvals();
+	$approval  = $approvals[ $job ] ?? null;
+	if ( ! is_array( $approval ) || ( $approval['heldRunId'] ?? null ) !== $held['runId'] ) {
+		$approval = array(
+			'heldRunId' => $held['runId'],
+			'removals'  => array(),
+			'adoptions' => array(),
+		);
+	}
+	$approval[ $what ]        = entra_wp_sync_held_keys( $held, $what );
+	$approval[ $what . 'By' ] = $login;
+	$approval['by']           = $login;
+	$approval['at']           = gmdate( 'Y-m-d\TH:i:s\Z' );
+	$approvals[ $job ]        = $approval;
+	update_option( ENTRA_WP_SYNC_SITE_APPROVALS_OPTION, $approvals, false );
+}
+
+/** After the redirect: what was stored, or why nothing was. */
+function entra_wp_sync_approval_notice() {
+	// phpcs:disable WordPress.Security.NonceVerification.Recommended -- only says what the stored approval is.
+	$page   = isset( $_GET['page'] ) ? sanitize_key( wp_unslash( $_GET['page'] ) ) : '';
+	$result = isset( $_GET['entra-wp-sync-approval'] ) ? sanitize_key( wp_unslash( $_GET['entra-wp-sync-approval'] ) ) : '';
+	$job    = isset( $_GET['job'] ) ? sanitize_text_field( wp_unslash( $_GET['job'] ) ) : '';
+	// phpcs:enable
+	if ( 'entra-wp-sync' !== $page || '' === $result || ! entra_wp_sync_is_job_name( $job ) || ! current_user_can( 'list_users' ) ) {
+		return;
+	}
+	$held     = entra_wp_sync_held_list( $job );
+	$approval = entra_wp_sync_site_approval( $job );
+	if ( in_array( $result, array( 'removals', 'adoptions' ), true ) && null !== $held && entra_wp_sync_held_list_approved( $approval, $held, $result ) ) {
+		$count = count( $approval[ $result ] );
+		printf(
+			'<div class="notice notice-success is-dismissible" id="entra-wp-sync-approval-notice"><p>%s</p></div>',
+			esc_html(
+				sprintf(
+					'removals' === $result
+						/* translators: 1: how many users, 2: the job's name, 3: the id of the run that held them. */
+						? _n( 'Approved %1$d held removal of job %2$s (run %3$s). The next run applies it.', 'Approved %1$d held removals of job %2$s (run %3$s). The next run applies them.', $count, 'entra-wp-sync' )
+						/* translators: 1: how many accounts, 2: the job's name, 3: the id of the run that held them. */
+						: _n( 'Approved %1$d held adoption of job %2$s (run %3$s). The next run links it.', 'Approved %1$d held adoptions of job %2$s (run %3$s). The next run links them.', $count, 'entra-wp-sync' ),
+					$count,
+					$job,
+					$held['runId']
+				)
+			)
+		);
+		return;
+	}
+	if ( 'withdrawn' === $result ) {
+		printf(
+			'<div class="notice notice-info is-dismissible" id="entra-wp-sync-approval-notice"><p>%s</p></div>',
+			esc_html(
+				sprintf(
+					/* translators: %s: the job's name. */
+					__( 'The approval was withdrawn: the next run of job %s holds the list again.', 'entra-wp-sync' ),
+					$job
+				)
+			)
+		);
+		return;
+	}
+	if ( 'changed' === $result ) {
+		printf(
+			'<div class="notice notice-error" id="entra-wp-sync-approval-notice"><p>%s</p></div>',
+			esc_html(
+				sprintf(
+					/* translators: %s: the job's name. */
+					__( 'Nothing was approved: the held list of job %s changed since the page was opened. Check the list below and approve it again.', 'entra-wp-sync' ),
+					$job
+				)
+			)
+		);
+	}
+}
+add_action( 'admin_notices', 'entra_wp_sync_approval_notice' );
+
+/*
+ * REST: the sync reads the approval at the start of a run and removes it once used.
+ */
+
+/**
+ * GET /entra-wp-sync/v1/approvals?job=NAME
+ *
+ * @return WP_REST_Response|WP_Error
+ */
+function entra_wp_sync_rest_get_approval( WP_REST_Request $request ) {
+	$job = (string) $request['job'];
+	if ( ! entra_wp_sync_is_job_name( $job ) ) {
+		return entra_wp_sync_approval_job_missing();
+	}
+	$approval = entra_wp_sync_site_approval( $job );
+	if ( null === $approval ) {
+		return rest_ensure_response( array( 'approval' => null ) );
+	}
+	$answer = array(
+		'heldRunId' => (string) $approval['heldRunId'],
+		'removals'  => array_map( 'intval', $approval['removals'] ?? array() ),
+		'adoptions' => array_values( $approval['adoptions'] ?? array() ),
+		'by'        => (string) $approval['by'],
+		'at'        => (string) $approval['at'],
+	);
+	foreach ( array( 'removalsBy', 'adoptionsBy' ) as $key ) {
+		if ( isset( $approval[ $key ] ) ) {
+			$answer[ $key ] = (string) $approval[ $key ];
+		}
+	}
+	return rest_ensure_response( array( 'approval' => $answer ) );
+}
+
+/**
+ * DELETE /entra-wp-sync/v1/approvals?job=NAME&heldRunId=RUN: removes the approval only if
+ * it is still the one for that held run, so one given meanwhile for a newer list stays.
+ *
+ * @return WP_REST_Response|WP_Error
+ */
+function entra_wp_sync_rest_delete_approval( WP_REST_Request $request ) {
+	$job = (string) $request['job'];
+	if ( ! entra_wp_sync_is_job_name( $job ) || '' === (string) $request['heldRunId'] ) {
+		return entra_wp_sync_approval_job_missing();
+	}
+	$approvals = entra_wp_sync_site_approvals();
+	$deleted   = isset( $approvals[ $job ]['heldRunId'] ) && $approvals[ $job ]['heldRunId'] === (string) $request['heldRunId'];
+	if ( $deleted ) {
+		unset( $approvals[ $job ] );
+		update_option( ENTRA_WP_SYNC_SITE_APPROVALS_OPTION, $approvals, false );
+	}
+	return rest_ensure_response( array( 'deleted' => $deleted ) );
+}
+
+function entra_wp_sync_approval_job_missing() {
+	return new WP_Error(
+		'entra_wp_sync_bad_approval_request',
+		__( 'Name the job with ?job= (and the held run with &heldRunId= to remove its approval).', 'entra-wp-sync' ),
+		array( 'status' => 400 )
+	);
+}
+
+function entra_wp_sync_register_approval_routes() {
+	$text = fn( $max_length, $description ) => array(
+		'type'        => 'string',
+		'maxLength'   => $max_length,
+		'description' => $description,
+	);
+	register_rest_route(
+		ENTRA_WP_SYNC_REST_NAMESPACE,
+		'/approvals',
+		array(
+			array(
+				'methods'             => WP_REST_Server::READABLE,
+				'callback'            => 'entra_wp_sync_rest_get_approval',
+				'permission_callback' => 'entra_wp_sync_rest_can_manage_users',
+				'args'                => array( 'job' => $text( 63, __( 'Name of the sync job.', 'entra-wp-sync' ) ) ),
+			),
+			array(
+				'methods'             => WP_REST_Server::DELETABLE,
+				'callback'            => 'entra_wp_sync_rest_delete_approval',
+				'permission_callback' => 'entra_wp_sync_rest_can_manage_sync',
+				'args'                => array(
+					'job'       => $text( 63, __( 'Name of the sync job.', 'entra-wp-sync' ) ),
+					'heldRunId' => $text( 200, __( 'Id of the run whose held list the approval named.', 'entra-wp-sync' ) ),
+				),
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_approval_routes' );

@@ -29,7 +29,12 @@ export interface JobSite {
 export async function openJobSite(
   job: ResolvedJob,
   client: WordPressClient,
-  options: { dryRun: boolean; logger: Logger },
+  options: {
+    dryRun: boolean;
+    logger: Logger;
+    /** Told what the plugin offers as soon as it is read, even if the job is refused after. */
+    onCompanion?: ((companion: CompanionInfo | undefined) => void) | undefined;
+  },
 ): Promise<JobSite> {
   const { logger } = options;
   const account = await fetchSiteAccount(client);
@@ -38,6 +43,7 @@ export async function openJobSite(
   // Throws where the plugin is installed but switched off: that site is refused, not taken
   // for one without the plugin.
   const companion = await fetchCompanionInfo(client);
+  options.onCompanion?.(companion);
   if (companion) {
     checkMappedRoles(job, companion);
     if (companion.network && !companion.network.superAdmin && !options.dryRun)

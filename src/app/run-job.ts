@@ -10,7 +10,9 @@ import { GraphRequestError } from '../graph/graph-failures.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProgressSnapshot } from '../log/progress.ts';
 import type { ResultsWriter } from '../report/results-writer.ts';
+import { buildRunRecord, type RunTrigger } from '../report/run-record.ts';
 import type { JobRunSummary } from '../report/run-summary.ts';
+import { withSiteApproval } from '../rules/approvals.ts';
 import { trimHeap } from '../runtime/heap.ts';
 import { managingSinceOf } from '../state/checkpoint.ts';
 import { JobAlreadyRunningError } from '../state/errors.ts';
@@ -19,6 +21,7 @@ import type { StateStore } from '../state/state-store.ts';
 import { BatchingUserWrites, batchLimit } from '../wordpress/batch-writes.ts';
 import type { CompanionInfo } from '../wordpress/companion.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
+import { postRunRecord, siteKeepsRunHistory } from '../wordpress/run-history.ts';
 import { RestUserWrites, type UserWrites } from '../wordpress/user-writes.ts';
 import { graphApiFor, stateStoreFor, wordpressClientFor } from './connections.ts';
 import { loadJobGroups } from './job-groups.ts';
@@ -33,15 +36,57 @@ import { failedSummary, skippedSummary } from './job-summaries.ts';
 import type { RunOptions } from './run-options.ts';
 import type { RunSettings } from './run-settings.ts';
 import { resolveUserId, singleUserJob, withoutCheckpoint } from './single-user.ts';
+import { settleSiteApproval, siteApprovalFor } from './site-approval.ts';
 
 export interface JobRun {
   runId: string;
   results: ResultsWriter;
   settings: RunSettings;
   options: RunOptions;
+  /** What started the run, for the site's run history. */
+  trigger: RunTrigger;
+}
+
+/** The job's site as far as the run got: the client once built, the plugin once read. */
+interface SiteReached {
+  client?: WordPressClient | undefined;
+  /** Set once the plugin's info was read; undefined inside means the site has no plugin. */
+  companion?: { info: CompanionInfo | undefined } | undefined;
 }
 
 export async function runOneJob(job: ResolvedJob, jobRun: JobRun): Promise<JobRunSummary> {
+  const reached: SiteReached = {};
+  try {
+    const summary = await syncJob(job, jobRun, reached);
+    await recordRunInSite(summary, reached, jobRun);
+    return summary;
+  } finally {
+    await reached.client?.close();
+  }
+}
+
+/**
+ * Posts the run's record to the site's run history, where the site's plugin keeps one. A
+ * preview writes nothing to WordPress, its record neither; a run whose site was never read
+ * (WordPress unreachable, the password refused) has nowhere to post; a record the site
+ * refuses is a warning, never the run's failure.
+ */
+async function recordRunInSite(summary: JobRunSummary, reached: SiteReached, jobRun: JobRun): Promise<void> {
+  const { client, companion } = reached;
+  if (jobRun.options.dryRun || !client || !companion || !siteKeepsRunHistory(companion.info)) return;
+  const record = buildRunRecord(summary, { trigger: jobRun.trigger, url: jobRun.settings.actions?.runUrl });
+  if (!record) return;
+  try {
+    await postRunRecord(client, record);
+  } catch (error) {
+    jobRun.options.logger.warn(
+      `${summary.job}: the run was not recorded in the site's run history (Users → Entra ID sync): ${describeError(error)}`,
+      { job: summary.job, event: 'run-history-failed' },
+    );
+  }
+}
+
+async function syncJob(job: ResolvedJob, jobRun: JobRun, reached: SiteReached): Promise<JobRunSummary> {
   const { runId, results, settings, options } = jobRun;
   const started = new Date();
   const start = { job, runId, dryRun: options.dryRun, started };
@@ -55,7 +100,14 @@ export async function runOneJob(job: ResolvedJob, jobRun: JobRun): Promise<JobRu
       connections: Math.max(4, job.limits.concurrency * 2),
       logger,
     });
-    const site = await openJobSite(job, client, { dryRun: options.dryRun, logger });
+    reached.client = client;
+    const site = await openJobSite(job, client, {
+      dryRun: options.dryRun,
+      logger,
+      onCompanion: (info) => {
+        reached.companion = { info };
+      },
+    });
     const groups = await loadJobGroups(graph, job);
     const siteClient = client;
     const store = stateStoreFor(job, () => siteClient, { leaseRenewMs: settings.leaseRenewMs });
@@ -93,6 +145,10 @@ export async function runOneJob(job: ResolvedJob, jobRun: JobRun): Promise<JobRu
         : fullJob;
       const cycleStore = options.singleUser ? withoutCheckpoint(store) : store;
       const writes = await userWritesFor(cycleJob, client, site.companion, settings, logger);
+      const siteApproval = await siteApprovalFor(job.name, client, site.companion, {
+        singleUser: options.singleUser,
+        logger,
+      });
       try {
         const summary = await runCycle(cycleJob, {
           runId,
@@ -116,9 +172,12 @@ export async function runOneJob(job: ResolvedJob, jobRun: JobRun): Promise<JobRu
           managingSince: options.singleUser
             ? ((await managingSinceFrom(store, job.name)) ?? null)
             : undefined,
-          approval: options.approval,
+          approval: withSiteApproval(options.approval, siteApproval),
         });
         if (options.singleUser) summary.singleUser = options.singleUser;
+        if (siteApproval && !options.dryRun) {
+          await settleSiteApproval(job.name, siteApproval, siteClient, cycleStore, logger);
+        }
         return summary;
       } catch (error) {
         if (!options.dryRun) await recordFailedRun(cycleStore, job.name, runId, started, {});
@@ -142,8 +201,6 @@ export async function runOneJob(job: ResolvedJob, jobRun: JobRun): Promise<JobRu
       usersSoFar: lastPage?.read ?? 0,
       totalCount: lastPage?.total,
     };
-  } finally {
-    await client?.close();
   }
 }
 

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { sendSummaryMail } from '../report/mail-sender.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
+import { runTriggerOf } from '../report/run-record.ts';
 import { type JobRunSummary, renderSummaryMarkdown } from '../report/run-summary.ts';
 import { buildSummaryMail, shouldNotify } from '../report/summary-mail.ts';
 import { graphApiFor } from './connections.ts';
@@ -27,13 +28,18 @@ export async function runJobs(options: RunOptions): Promise<RunOutcome> {
   const outputDir = resolve(options.outDir ?? join('entra-wp-sync-out', runId));
   await mkdir(outputDir, { recursive: true });
   const results = new ResultsWriter(outputDir);
+  const trigger = runTriggerOf({
+    configured: settings.trigger,
+    actions: settings.actions,
+    terminal: options.terminal ?? false,
+  });
   await results.open();
   const summaries: JobRunSummary[] = [];
   try {
     for (const job of options.jobs) {
       if (options.signal?.aborted) break;
       options.jobEvents?.started(job.name);
-      const summary = await runOneJob(job, { runId, results, settings, options });
+      const summary = await runOneJob(job, { runId, results, settings, options, trigger });
       summaries.push(summary);
       options.jobEvents?.finished(summary);
     }

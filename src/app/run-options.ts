@@ -23,6 +23,8 @@ export interface RunOptions {
   runId?: string | undefined;
   /** Seconds after which jobs without limits.maxRuntime stop at the next page (the Action's job timeout). */
   defaultMaxRuntimeSeconds?: number | undefined;
+  /** Started by a person at a terminal (the CLI on a TTY), as the site's run history tells it. */
+  terminal?: boolean | undefined;
   /** Told when each job starts and ends, e.g. to fold the job's log lines into a group. */
   jobEvents?: { started(job: string): void; finished(summary: JobRunSummary): void } | undefined;
 }

@@ -101,6 +101,18 @@ function onOff(fallback: 'on' | 'off'): ValueKind<boolean> {
   };
 }
 
+/** One of a few words; anything else is refused with the list. */
+function oneOf<const Words extends readonly string[]>(words: Words): ValueKind<Words[number] | undefined> {
+  return {
+    read(value, name) {
+      if (!present(value)) return undefined;
+      const word = value.trim().toLowerCase();
+      if ((words as readonly string[]).includes(word)) return word as Words[number];
+      throw new EnvironmentError(name, `one of ${words.join(', ')}`, value, words[0] ?? '');
+    },
+  };
+}
+
 const syncAndSelfTest = ['sync', 'self-test'] as const;
 
 /** A text the GitHub runner sets for every job: no secret, no default. */
@@ -202,6 +214,13 @@ export const environmentVariables = {
     readBy: ['CLI', 'Action'],
     value: wholeNumber({ min: 0, example: 5000 }, 5000),
   },
+  ENTRA_WP_SYNC_TRIGGER: {
+    description:
+      "What started the run, as the site's run history (Users → Entra ID sync) shows it: `schedule`, `dispatch`, `manual`, `container`, `push` or `other`. Default: from GITHUB_EVENT_NAME in GitHub Actions; elsewhere `manual` on a terminal, `container` otherwise.",
+    secret: false,
+    readBy: ['sync'],
+    value: oneOf(['schedule', 'dispatch', 'manual', 'container', 'push', 'other']),
+  },
   CI: {
     description: 'Set to anything: no progress bars on a terminal, progress lines instead.',
     secret: false,
@@ -240,6 +259,10 @@ export const environmentVariables = {
   GITHUB_RUN_ATTEMPT: runnerVariable(
     "Set by the runner: the run's attempt (1 when unset), so a re-run's lock and reports are its own.",
     ['sync', 'Action'],
+  ),
+  GITHUB_EVENT_NAME: runnerVariable(
+    "Set by the runner: the event that started the workflow, the run's trigger in the site's run history.",
+    ['sync'],
   ),
   GITHUB_WORKSPACE: runnerVariable("Set by the runner: annotations name jobs.yaml's path relative to it.", [
     'Action',

@@ -21,15 +21,18 @@ export interface CycleRunStart {
 /** The run, plus what it gathers for the summary as pages are recorded. */
 export interface CycleRunRecords {
   run: CycleRun;
-  heldAdoptions: HeldDecisions['adoptions'];
+  /** With the Entra user's UPN, for the site's run history. */
+  heldAdoptions: HeldAdoptions;
   errors: ErrorGrouper;
 }
+
+type HeldAdoptions = Array<HeldDecisions['adoptions'][number] & { upn?: string | undefined }>;
 
 export function startCycleRun(start: CycleRunStart): CycleRunRecords {
   const { job, context, now } = start;
   const deadline =
     job.maxRuntimeSeconds === undefined ? undefined : start.started.getTime() + job.maxRuntimeSeconds * 1000;
-  const heldAdoptions: HeldDecisions['adoptions'] = [];
+  const heldAdoptions: HeldAdoptions = [];
   const errors = new ErrorGrouper();
   const counts: Record<string, number> = {};
   const rowOf = { runId: context.runId, job: job.name, dryRun: context.dryRun };
@@ -51,6 +54,7 @@ export function startCycleRun(start: CycleRunStart): CycleRunRecords {
             objectId: change.subject.objectId,
             wordpressId: change.subject.wordpressId,
             login: change.subject.wordpressLogin ?? '',
+            upn: change.subject.userPrincipalName || undefined,
           });
         }
       }

@@ -2,8 +2,13 @@
 // only the changes since the last one. Pages are checkpointed, so a stopped run resumes
 // where it was; a cycle ends with the removal rules (docs/design.md, "The cycle").
 import { ExpiredDeltaLinkError } from '../graph/paging.ts';
-import type { JobRunSummary } from '../report/run-summary.ts';
-import { type ResolvedApprovals, resolveApprovals } from '../rules/approvals.ts';
+import type { HeldForApproval, JobRunSummary } from '../report/run-summary.ts';
+import {
+  type HeldDecisions,
+  type ResolvedApprovals,
+  resolveApprovals,
+  siteApprovalHeldAgain,
+} from '../rules/approvals.ts';
 import { managingSinceOf, type RunRecord, withRun } from '../state/checkpoint.ts';
 import { freshCycle, heldThisRun, nextCycle, startingCheckpoint } from './cycle-checkpoint.ts';
 import { startCycleRun } from './cycle-run.ts';
@@ -69,9 +74,20 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     removals: outcome.removals,
     deleteMode: job.removal.mode,
     heldAdoptions: heldAdoptions.map((pair) => pair.login).sort(),
-    approvalNotes: approvals.notes,
+    approvalNotes: [
+      ...approvals.notes,
+      ...siteApprovalHeldAgain(approvals, {
+        unapprovedRemovals: outcome.removals?.unapproved ?? [],
+        heldAdoptions: heldAdoptions.map((pair) => pair.login).sort(),
+      }),
+    ],
     approvedBy: approvedByOf(counts, approvals),
+    cycleId: checkpoint.cycleId,
   };
+  // A complete cycle's holds are the list to approve; holds of earlier runs of an
+  // unfinished cycle stay approvable until it completes.
+  const held = heldThisRun(context.runId, now(), checkpoint, heldAdoptions, outcome.removals);
+  summary.held = held && forApproval(held, heldAdoptions);
   if (context.dryRun) return summary;
   const record: RunRecord = {
     runId: context.runId,
@@ -85,9 +101,6 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
           : 'continues',
     counts,
   };
-  // A complete cycle's holds are the list to approve; holds of earlier runs of an
-  // unfinished cycle stay approvable until it completes.
-  const held = heldThisRun(context.runId, now(), checkpoint, heldAdoptions, outcome.removals);
   if (cycleComplete) {
     // The next run starts a new cycle; deletions for this one were decided above.
     await context.store.save(nextCycle(job, checkpoint, now(), outcome, record, held));
@@ -97,6 +110,25 @@ export async function runCycle(job: CycleJob, context: CycleContext): Promise<Jo
     await context.store.save(checkpoint);
   }
   return summary;
+}
+
+/**
+ * The held list with the Entra UPNs of the adoptions this run held (earlier runs' and
+ * removals' are not known: a removed user is no longer in Entra).
+ */
+function forApproval(
+  held: HeldDecisions,
+  adoptions: ReadonlyArray<{ objectId: string; upn?: string | undefined }>,
+): HeldForApproval {
+  const adoptionUpns = new Map(adoptions.map((pair) => [pair.objectId.toLowerCase(), pair.upn]));
+  return {
+    runId: held.runId,
+    removals: held.removals,
+    adoptions: held.adoptions.map((pair) => ({
+      ...pair,
+      upn: adoptionUpns.get(pair.objectId.toLowerCase()),
+    })),
+  };
 }
 
 /** Who approved what this run applied, when it applied anything approved. */

@@ -6,4 +6,6 @@ export const metaKeys = {
   restoreRoles: 'entra_wp_sync_restore_roles',
   avatarId: 'entra_wp_sync_avatar_id',
   photoEtag: 'entra_wp_sync_photo_etag',
+  /** "job:field" for each field a job sets on the account (the profile screen marks them). */
+  managedFields: 'entra_wp_sync_managed_fields',
 } as const;

@@ -1,5 +1,6 @@
 // What one job's run did, collected while it runs and rendered into summary.md.
 
+import type { HeldDecisions } from '../rules/approvals.ts';
 import type { RemovalOutcome } from '../rules/removals.ts';
 import { formatDuration } from './duration.ts';
 import type { JobFailure } from './job-failure.ts';
@@ -10,6 +11,8 @@ export interface ErrorGroup {
   reason: string;
   count: number;
   examples: string[];
+  /** The examples with each one's own message (the reason with their names in it). */
+  details?: Array<{ user: string; message: string }> | undefined;
 }
 
 export interface JobRunSummary {
@@ -40,6 +43,10 @@ export interface JobRunSummary {
   approvedBy?: string | undefined;
   /** Logins of existing accounts matched but not linked: no proof they are the person's. */
   heldAdoptions?: string[] | undefined;
+  /** The held list a person may approve after this run, with the run that held it. */
+  held?: HeldForApproval | undefined;
+  /** The cycle this run read pages of. */
+  cycleId?: string | undefined;
   /** Set with fatalError: the exit code that failure means (2 for config, 1 otherwise). */
   exitCode?: number | undefined;
   /** The job was not run, and why: another live run holds it. Not a failure (exit 0). */
@@ -48,6 +55,13 @@ export interface JobRunSummary {
   failure?: JobFailure | undefined;
   /** A run for one Entra user (sync-user, the action's user input): no cycle moved. */
   singleUser?: string | undefined;
+}
+
+/** A held list as a person reviews it: each user with their Entra UPN where the run knew it. */
+export interface HeldForApproval {
+  runId: string;
+  removals: Array<HeldDecisions['removals'][number] & { upn?: string | undefined }>;
+  adoptions: Array<HeldDecisions['adoptions'][number] & { upn?: string | undefined }>;
 }
 
 const examplesPerGroup = 3;
@@ -61,12 +75,14 @@ export class ErrorGrouper {
     const key = reasonShape(row.message);
     let group = this.#groups.get(key);
     if (!group) {
-      group = { reason: row.message, count: 0, examples: [] };
+      group = { reason: row.message, count: 0, examples: [], details: [] };
       this.#groups.set(key, group);
     }
     group.count++;
     if (group.examples.length < examplesPerGroup) {
-      group.examples.push(row.userPrincipalName || row.objectId || row.wordpressLogin);
+      const user = row.userPrincipalName || row.objectId || row.wordpressLogin;
+      group.examples.push(user);
+      group.details?.push({ user, message: row.message });
     }
   }
 

@@ -14,6 +14,27 @@ export interface ApprovalRequest {
   adoptions?: ApprovalPin | undefined;
   /** Who approved: GITHUB_ACTOR in Actions, the OS user elsewhere. */
   by: string;
+  /** What an administrator approved on the site (Users → Entra ID sync), if anything. */
+  site?: SiteApproval | undefined;
+}
+
+/**
+ * An approval given in wp-admin: the exact users of one held run's list, as the site
+ * showed them. It approves them only while that run's list is the held one and names
+ * exactly its users; it never approves a count or "the last list".
+ */
+export interface SiteApproval {
+  heldRunId: string;
+  /** WordPress user ids of the held removals approved (empty: removals not approved). */
+  removals: number[];
+  /** Held adoptions approved, each the pair that was listed (empty: adoptions not approved). */
+  adoptions: Array<{ objectId: string; wordpressId: number }>;
+  /** The WordPress login of who approved last. */
+  by: string;
+  /** Who approved each list, where the two were approved by different people. */
+  removalsBy?: string | undefined;
+  adoptionsBy?: string | undefined;
+  at: string;
 }
 
 /** What the last run that held something held back, kept in the checkpoint. */
@@ -32,6 +53,8 @@ export interface ResolvedApprovals {
   adoptions?: { pairs: ReadonlyMap<string, number>; by: string } | undefined;
   /** Why an approval that was asked for approves nothing, for the summary. */
   notes: string[];
+  /** Who approved on the site, for each list the site's approval matched. */
+  site?: { removalsBy?: string | undefined; adoptionsBy?: string | undefined } | undefined;
 }
 
 /** Parses `--allow-deletes [N|RUN_ID]` / an action input: undefined when not given. */
@@ -62,22 +85,132 @@ export function resolveApprovals(
   const notes: string[] = [];
   if (!request) return { notes };
   const resolved: ResolvedApprovals = { notes };
-  if (request.deletes) {
-    const approved = approvedList(request.deletes, held, 'removals', '--allow-deletes');
-    if ('note' in approved) notes.push(approved.note);
-    else resolved.removals = { ids: new Set(approved.list.map((user) => user.id)), by: request.by };
+  const site = request.site;
+  const removals = approvedBoth<'removals'>(
+    request.deletes && approvedList(request.deletes, held, 'removals', '--allow-deletes'),
+    site && site.removals.length > 0 ? siteApprovedList(site, held, 'removals') : undefined,
+    request.by,
+    notes,
+  );
+  if (removals) {
+    resolved.removals = { ids: new Set(removals.list.map((user) => user.id)), by: removals.by };
+    if (removals.siteBy) resolved.site = { ...resolved.site, removalsBy: removals.siteBy };
   }
-  if (request.adoptions) {
-    const approved = approvedList(request.adoptions, held, 'adoptions', '--allow-adoptions');
-    if ('note' in approved) notes.push(approved.note);
-    else {
-      resolved.adoptions = {
-        pairs: new Map(approved.list.map((pair) => [pair.objectId.toLowerCase(), pair.wordpressId])),
-        by: request.by,
-      };
-    }
+  const adoptions = approvedBoth<'adoptions'>(
+    request.adoptions && approvedList(request.adoptions, held, 'adoptions', '--allow-adoptions'),
+    site && site.adoptions.length > 0 ? siteApprovedList(site, held, 'adoptions') : undefined,
+    request.by,
+    notes,
+  );
+  if (adoptions) {
+    resolved.adoptions = {
+      pairs: new Map(adoptions.list.map((pair) => [pair.objectId.toLowerCase(), pair.wordpressId])),
+      by: adoptions.by,
+    };
+    if (adoptions.siteBy) resolved.site = { ...resolved.site, adoptionsBy: adoptions.siteBy };
   }
   return resolved;
+}
+
+/** The WordPress login of who approved a list on the site. */
+function siteApproverLogin(site: SiteApproval, what: 'removals' | 'adoptions'): string {
+  return (what === 'removals' ? site.removalsBy : site.adoptionsBy) ?? site.by;
+}
+
+type ListApproval<K extends 'removals' | 'adoptions'> = { list: HeldDecisions[K] } | { note: string };
+
+/**
+ * A list is approved when every approval given for it (the flag or input, the site's)
+ * approves it: a flag cannot widen what the site approved, nor the site what a flag named.
+ */
+function approvedBoth<K extends 'removals' | 'adoptions'>(
+  flag: ListApproval<K> | undefined,
+  site: (ListApproval<K> & { by: string }) | undefined,
+  flagBy: string,
+  notes: string[],
+): { list: HeldDecisions[K]; by: string; siteBy?: string | undefined } | undefined {
+  const given = [flag, site].filter((approval) => approval !== undefined);
+  if (given.length === 0) return undefined;
+  for (const approval of given) if ('note' in approval) notes.push(approval.note);
+  if (given.some((approval) => 'note' in approval)) return undefined;
+  const list = (given[0] as { list: HeldDecisions[K] }).list;
+  const by = [flag ? flagBy : undefined, site?.by].filter((name) => name !== undefined).join(' and ');
+  return { list, by, siteBy: site?.by };
+}
+
+/**
+ * The held list (`what`) a site approval approves: only the list of the run it was given
+ * for, and only with exactly the users the site showed.
+ */
+function siteApprovedList<K extends 'removals' | 'adoptions'>(
+  site: SiteApproval,
+  held: HeldDecisions | undefined,
+  what: K,
+): ListApproval<K> & { by: string } {
+  const login = siteApproverLogin(site, what);
+  // How the rows and the summary name who approved, beside a GITHUB_ACTOR or OS user.
+  const by = `${login} (in wp-admin)`;
+  const approved = `The ${what} ${login} approved in wp-admin for run ${site.heldRunId}'s held list`;
+  const again = 'review the held list under Users → Entra ID sync and approve it again';
+  const size = held?.[what].length ?? 0;
+  if (!held || size === 0) {
+    return {
+      by,
+      note: `${approved} approve nothing: no ${what} are held now (that list was used or replaced).`,
+    };
+  }
+  if (held.runId !== site.heldRunId) {
+    return {
+      by,
+      note: `${approved} approve nothing: the held list is now run ${held.runId}'s (${size} ${what}); ${again}.`,
+    };
+  }
+  const approvedKeys = new Set(
+    what === 'removals'
+      ? site.removals.map(String)
+      : site.adoptions.map((pair) => pairKey(pair.objectId, pair.wordpressId)),
+  );
+  const heldKeys =
+    what === 'removals'
+      ? held.removals.map((user) => String(user.id))
+      : held.adoptions.map((pair) => pairKey(pair.objectId, pair.wordpressId));
+  if (approvedKeys.size !== heldKeys.length || heldKeys.some((key) => !approvedKeys.has(key))) {
+    return {
+      by,
+      note: `${approved} approve nothing: they name other users than that list (${size} ${what}); ${again}.`,
+    };
+  }
+  return { by, list: held[what] };
+}
+
+function pairKey(objectId: string, wordpressId: number): string {
+  return `${objectId.toLowerCase()}→${wordpressId}`;
+}
+
+/**
+ * What the summary says when a site approval matched the held list but the run found more
+ * or other users than it names: those are held again, to be reviewed on the site.
+ */
+export function siteApprovalHeldAgain(
+  approvals: ResolvedApprovals,
+  found: { unapprovedRemovals: readonly string[]; heldAdoptions: readonly string[] },
+): string[] {
+  const notes: string[] = [];
+  const names = (logins: readonly string[]) =>
+    `${logins.slice(0, 10).join(', ')}${logins.length > 10 ? ', …' : ''}`;
+  const removalsBy = approvals.site?.removalsBy;
+  if (removalsBy && found.unapprovedRemovals.length > 0) {
+    notes.push(
+      `The removals approved by ${removalsBy} no longer match: this run would also remove ${found.unapprovedRemovals.length} users not on that list (${names(found.unapprovedRemovals)}), so it removed no one and holds the new list; review it under Users → Entra ID sync and approve it again.`,
+    );
+  }
+  const adoptionsBy = approvals.site?.adoptionsBy;
+  if (adoptionsBy && found.heldAdoptions.length > 0) {
+    notes.push(
+      `The adoptions approved by ${adoptionsBy} do not name ${found.heldAdoptions.length} more accounts this run matched (${names(found.heldAdoptions)}), so those are held; review them under Users → Entra ID sync and approve them there.`,
+    );
+  }
+  return notes;
 }
 
 /** The held list (`what`) that `pin` approves, or the note why it approves nothing. */
@@ -86,7 +219,7 @@ function approvedList<K extends 'removals' | 'adoptions'>(
   held: HeldDecisions | undefined,
   what: K,
   flag: string,
-): { list: HeldDecisions[K] } | { note: string } {
+): ListApproval<K> {
   const size = held?.[what].length ?? 0;
   if (!held || size === 0) {
     return {
@@ -104,4 +237,16 @@ function approvedList<K extends 'removals' | 'adoptions'>(
     };
   }
   return { list: held[what] };
+}
+
+/**
+ * The run's approvals with the site's joined in. The site's stands on its own: with no
+ * flag or input given, it is the whole request.
+ */
+export function withSiteApproval(
+  request: ApprovalRequest | undefined,
+  site: SiteApproval | undefined,
+): ApprovalRequest | undefined {
+  if (!site) return request;
+  return { ...(request ?? { by: site.by }), site };
 }

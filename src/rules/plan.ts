@@ -197,7 +197,11 @@ function createBody(desired: DesiredUser, jobName: string): CreateBody {
     username: desired.login,
     email: desired.email,
     roles: desired.roles,
-    meta: { ...desired.meta, ...markerMeta(desired.objectId, [jobName]) },
+    meta: {
+      ...desired.meta,
+      ...markerMeta(desired.objectId, [jobName]),
+      [metaKeys.managedFields]: managedFieldEntries([], jobName, managedFields(desired)),
+    },
   };
   for (const field of profileFields) {
     const value = desired.profile[field];
@@ -256,6 +260,13 @@ function planUpdate(
   if (settings.writeMarkers !== false) {
     if (objectIdOf(user) !== desired.objectId) meta[metaKeys.objectId] = desired.objectId;
     if (!jobs.includes(settings.jobName)) meta[metaKeys.jobs] = [...jobs, settings.jobName].sort();
+    // Only where the plugin registers the key: WordPress would drop the write on every run.
+    if (metaKeys.managedFields in user.meta) {
+      const current = stringList(user.meta[metaKeys.managedFields]);
+      const managed = managedFields(desired, user, settings);
+      const wanted = managedFieldEntries(current, settings.jobName, managed);
+      if (!sameList(wanted, current)) meta[metaKeys.managedFields] = wanted;
+    }
   }
   if (disabled) {
     meta[metaKeys.status] = 'active';
@@ -276,9 +287,8 @@ function planUpdate(
   }
   if (disabled) return { action: 'restore', subject, desired, user, fields, patch };
   if (fields.length === 0) return { action: 'unchanged', subject, desired, user };
-  const onlyMarker = fields.every(
-    (field) => field === `meta.${metaKeys.objectId}` || field === `meta.${metaKeys.jobs}`,
-  );
+  const markerFields = [metaKeys.objectId, metaKeys.jobs, metaKeys.managedFields].map((key) => `meta.${key}`);
+  const onlyMarker = fields.every((field) => markerFields.includes(field));
   if (!settings.update && !onlyMarker) {
     return {
       action: 'skipped',
@@ -312,6 +322,39 @@ function restoredRoles(desired: DesiredUser, user: WordPressUser, settings: Plan
   return settings.rolesMode === 'replace'
     ? [...new Set(desired.roles)]
     : [...new Set([...remembered, ...desired.roles])];
+}
+
+/**
+ * The WordPress fields this job sets on the account (REST names), so the profile screen
+ * can tell an administrator that a local edit there is overwritten at the next run.
+ */
+function managedFields(desired: DesiredUser, user?: WordPressUser, settings?: PlanSettings): string[] {
+  const fields = ['email', ...profileFields.filter((field) => desired.profile[field] !== undefined)];
+  const rolesLeftAlone = user?.roles.includes('administrator') && settings?.manageAdministrators === false;
+  if (!rolesLeftAlone) fields.push('roles');
+  return fields;
+}
+
+/**
+ * The account's managed-field entries with this job's replaced: "job:field", one per field,
+ * sorted, so two jobs managing one person keep each other's and a run that changes nothing
+ * plans no write.
+ */
+function managedFieldEntries(
+  current: readonly string[],
+  jobName: string,
+  fields: readonly string[],
+): string[] {
+  const others = current.filter((entry) => entry.slice(0, entry.lastIndexOf(':')) !== jobName);
+  return [...new Set([...others, ...fields.map((field) => `${jobName}:${field}`)])].sort();
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 function markerMeta(objectId: string, jobs: string[]): Record<string, unknown> {

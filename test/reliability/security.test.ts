@@ -433,14 +433,20 @@ describe('security: the companion plugin answers only accounts that may manage u
     ['DELETE', 'lock/staff'],
     ['POST', 'members'],
     ['DELETE', 'members/1'],
+    ['GET', 'runs'],
+    ['POST', 'runs'],
+    ['GET', 'approvals'],
+    ['DELETE', 'approvals'],
   ];
   const validParameters: Record<string, { body?: unknown; query?: string }> = {
     'POST members': { body: { id: 1, role: 'administrator' } },
     'DELETE members/1': { query: '?reassign=1' },
+    'GET approvals': { query: '?job=staff' },
+    'DELETE approvals': { query: '?job=staff&heldRunId=real-run' },
   };
   const protectedState = () =>
     sql(
-      "SELECT option_name, option_value FROM wp_options WHERE option_name IN ('entra_wp_sync_state_staff', 'entra_wp_sync_lock_staff') ORDER BY option_name",
+      "SELECT option_name, option_value FROM wp_options WHERE option_name IN ('entra_wp_sync_state_staff', 'entra_wp_sync_lock_staff', 'entra_wp_sync_run_history', 'entra_wp_sync_site_approvals') ORDER BY option_name",
     );
   let stateBefore: string;
 

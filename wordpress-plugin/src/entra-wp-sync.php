@@ -143,3 +143,7 @@ require __DIR__ . '/fast-creation.php';
 require __DIR__ . '/index-and-lookup.php';
 require __DIR__ . '/identity-history.php';
 require __DIR__ . '/multisite.php';
+require __DIR__ . '/user-screens.php';
+require __DIR__ . '/run-history.php';
+require __DIR__ . '/admin-screen.php';
+require __DIR__ . '/site-approvals.php';

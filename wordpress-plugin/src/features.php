@@ -30,5 +30,7 @@ function entra_wp_sync_features() {
 		'user-lookup',
 		'adoption-proof',
 		'network-members',
+		'run-history',
+		'site-approvals',
 	);
 }

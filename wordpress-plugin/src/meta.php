@@ -84,6 +84,13 @@ function entra_wp_sync_user_meta_definitions() {
 			'default'      => array(),
 			'show_in_rest' => $string_array,
 		),
+		// "job:field" per WordPress field a job sets, so the profile screen can mark them.
+		'entra_wp_sync_managed_fields' => array(
+			'type'         => 'array',
+			'description'  => 'Fields of this user each sync job sets (job:field).',
+			'default'      => array(),
+			'show_in_rest' => $string_array,
+		),
 	);
 }
 

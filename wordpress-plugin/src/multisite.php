@@ -26,7 +26,7 @@ defined( 'ABSPATH' ) || exit;
  * removal from happening. The object ID stays network-wide: it is who the person is.
  */
 function entra_wp_sync_site_meta_keys() {
-	return array( 'entra_wp_sync_jobs', 'entra_wp_sync_status', 'entra_wp_sync_restore_roles' );
+	return array( 'entra_wp_sync_jobs', 'entra_wp_sync_status', 'entra_wp_sync_restore_roles', 'entra_wp_sync_managed_fields' );
 }
 
 /**

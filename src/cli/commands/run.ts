@@ -16,6 +16,8 @@ export interface RunCommandOptions {
   /** sync-user: only this Entra user. */
   singleUser?: string | undefined;
   outDir: string | undefined;
+  /** Started on a terminal: the site's run history says a person ran it. */
+  terminal?: boolean | undefined;
   env: NodeJS.ProcessEnv;
   logger: Logger;
   signal: AbortSignal;
@@ -33,6 +35,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     progress: options.progress,
     singleUser: options.singleUser,
     outDir: options.outDir,
+    terminal: options.terminal,
     env: options.env,
     logger: options.logger,
     signal: options.signal,

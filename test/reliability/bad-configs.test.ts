@@ -302,7 +302,8 @@ function siteFingerprint(): Promise<string> {
     $users = $wpdb->get_results("SELECT * FROM {$wpdb->users} ORDER BY ID", ARRAY_A);
     // Using an application password stamps its last use; that is not the sync writing.
     $meta = $wpdb->get_results("SELECT user_id, meta_key, meta_value FROM {$wpdb->usermeta} WHERE meta_key <> '_application_passwords' ORDER BY umeta_id", ARRAY_A);
-    $options = $wpdb->get_results("SELECT option_name, option_value FROM {$wpdb->options} WHERE option_name LIKE 'entra\\\\_wp\\\\_sync\\\\_%' ORDER BY option_name", ARRAY_A);
+    // The run history is where the site shows refused runs: checked on its own below.
+    $options = $wpdb->get_results("SELECT option_name, option_value FROM {$wpdb->options} WHERE option_name LIKE 'entra\\\\_wp\\\\_sync\\\\_%' AND option_name <> 'entra_wp_sync_run_history' ORDER BY option_name", ARRAY_A);
     echo md5(json_encode([$users, $meta, $options])) . ' ' . count($users) . ' users';
   `);
 }
@@ -405,5 +406,13 @@ describe('bad configs: the site afterwards', () => {
 
   it('has nothing written by any of the refused runs: no users, meta, checkpoints or locks', async () => {
     expect(await siteFingerprint()).toBe(before);
+  });
+
+  it('shows in the site only that runs were refused: every run-history record is a failure', async () => {
+    const history = await runPhpOnSite(
+      "echo json_encode( array_merge( array(), ...array_values( get_option( 'entra_wp_sync_run_history', array() ) ) ) );",
+    );
+    const records = JSON.parse(history.trim().split('\n').pop() ?? '[]') as Array<{ outcome: string }>;
+    expect(records.filter((record) => record.outcome !== 'failed')).toEqual([]);
   });
 });

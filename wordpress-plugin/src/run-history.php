@@ -341,22 +341,13 @@ function entra_wp_sync_history_with( $history, $record ) {
  * @return bool Whether the record was stored.
  */
 function entra_wp_sync_store_run_record( $record ) {
-	global $wpdb;
 	$option = ENTRA_WP_SYNC_RUN_HISTORY_OPTION;
 	for ( $attempt = 0; $attempt < 5; $attempt++ ) {
 		$stored = entra_wp_sync_stored_option( $option );
 		$before = null === $stored ? array() : maybe_unserialize( $stored );
 		$value  = maybe_serialize( entra_wp_sync_history_with( is_array( $before ) ? $before : array(), $record ) );
 		if ( null === $stored ) {
-			$inserted = $wpdb->query(
-				$wpdb->prepare(
-					"INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')",
-					$option,
-					$value
-				)
-			);
-			entra_wp_sync_forget_cached_option( $option );
-			if ( 1 === $inserted ) {
+			if ( entra_wp_sync_add_option_once( $option, $value ) ) {
 				return true;
 			}
 			continue;

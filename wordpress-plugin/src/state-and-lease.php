@@ -87,6 +87,25 @@ function entra_wp_sync_forget_cached_option( $option ) {
 }
 
 /**
+ * Adds an option (not autoloaded) only if no one has it yet: of callers racing to add
+ * it, exactly one does.
+ *
+ * @return bool Whether the option now holds $value because of this call.
+ */
+function entra_wp_sync_add_option_once( $option, $value ) {
+	global $wpdb;
+	$inserted = $wpdb->query(
+		$wpdb->prepare(
+			"INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')",
+			$option,
+			$value
+		)
+	);
+	entra_wp_sync_forget_cached_option( $option );
+	return 1 === $inserted;
+}
+
+/**
  * Replaces an option's value only if it still is $expected, byte for byte.
  *
  * @return bool Whether the option now holds $value because of this call.
@@ -127,21 +146,12 @@ function entra_wp_sync_lock_from( $stored ) {
  * @return array{acquired: bool, holder: array<string, mixed>|null}
  */
 function entra_wp_sync_acquire_lock( $job, $lock ) {
-	global $wpdb;
 	$option = entra_wp_sync_lock_option( $job );
 	$value  = maybe_serialize( $lock );
 	for ( $attempt = 0; $attempt < 3; $attempt++ ) {
 		$stored = entra_wp_sync_stored_option( $option );
 		if ( null === $stored ) {
-			$inserted = $wpdb->query(
-				$wpdb->prepare(
-					"INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')",
-					$option,
-					$value
-				)
-			);
-			entra_wp_sync_forget_cached_option( $option );
-			if ( 1 === $inserted ) {
+			if ( entra_wp_sync_add_option_once( $option, $value ) ) {
 				return array( 'acquired' => true, 'holder' => $lock );
 			}
 			continue;

@@ -9,16 +9,19 @@
 // keep their files; Excimer's of PHP-FPM when php-excimer is installed); BENCH_CLI=src
 // runs src/cli/index.ts instead of a bundle built from it (adds Node's TypeScript loading
 // to every run's time and memory); BENCH_KEEP=1 keeps each run's results and checkpoint;
-// BENCH_ONLY=wordpress-state runs step 6 alone (seeding included, some 4 minutes).
+// BENCH_ONLY=wordpress-state runs step 6 alone (seeding included, some 4 minutes),
+// BENCH_ONLY=latency steps 7 and 8 (BENCH_LATENCY_USERS, 2000), BENCH_ONLY=big-initial
+// the raw loop and step 9; BENCH_CLI=path/to/cli.js measures another build of the CLI
+// (the dist/cli.js of an earlier commit, for before/after figures).
 // Only a default run writes results.json and README.md.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { bundleProduct } from '../scripts/bundle.ts';
-import { FakeTenant, generateUsers } from '../test/fixtures/fake-graph/index.ts';
+import { type FakeGraph, FakeTenant, generateUsers } from '../test/fixtures/fake-graph/index.ts';
 import { cliEntry } from '../test/support/cli-process.ts';
 import { localSyncEnv, startLocalGraph } from '../test/support/local-sync.ts';
-import { startWordPressStack } from '../test/support/wordpress/index.ts';
+import { startWordPressStack, type WordPressStackClient } from '../test/support/wordpress/index.ts';
 import { type CountingProxy, startCountingProxy } from './counting-proxy.ts';
 import { type ProfileSummary, summarizeProfile } from './cpu-profile.ts';
 import { type PhpProfileSummary, startPhpProfile } from './php-profile.ts';
@@ -26,27 +29,32 @@ import { type RawInsert, rawInsertUsers } from './raw-insert.ts';
 import { type BenchReport, type BenchResult, renderMisses, renderTable, updateReadme } from './report.ts';
 import { seedWordPress } from './seed.ts';
 import { BenchTool, type ToolRun } from './tool.ts';
+import { describeWaits } from './wait-time.ts';
 
 const envNumber = (name: string, fallback: number) => Number(process.env[name] ?? fallback) || fallback;
 const users = envNumber('BENCH_USERS', 10_000);
 const bigUsers = envNumber('BENCH_BIG_USERS', 100_000);
 const rawUsers = envNumber('BENCH_RAW_USERS', 2_000);
+const latencyUsers = envNumber('BENCH_LATENCY_USERS', 2_000);
 const changed = Math.min(1_000, users);
 const profileInitial = process.env.BENCH_PROFILE === '1';
 const only = process.env.BENCH_ONLY;
-if (only !== undefined && only !== 'wordpress-state') {
+const alone = ['wordpress-state', 'latency', 'big-initial'];
+if (only !== undefined && !alone.includes(only)) {
   process.stderr.write(
-    `bench: BENCH_ONLY=${only} is no step; the one step that runs alone is wordpress-state.\n`,
+    `bench: BENCH_ONLY=${only} is no step; the ones that run alone: ${alone.join(', ')}.\n`,
   );
   process.exit(2);
 }
+const otherCli = process.env.BENCH_CLI?.endsWith('.js') ? process.env.BENCH_CLI : undefined;
 const official =
   only === undefined &&
   users === 10_000 &&
   bigUsers === 100_000 &&
   rawUsers === 2_000 &&
+  latencyUsers === 2_000 &&
   !profileInitial &&
-  process.env.BENCH_CLI !== 'src';
+  process.env.BENCH_CLI === undefined;
 const app = {
   tenantId: 'b3ec0000-1234-4abc-8def-0123456789ab',
   clientId: 'b3ec0000-0000-4000-8000-000000000001',
@@ -71,8 +79,9 @@ try {
 }
 
 async function bench(): Promise<void> {
-  let cli = cliEntry;
-  if (process.env.BENCH_CLI !== 'src') {
+  let cli = otherCli ?? cliEntry;
+  if (otherCli) say(`bench: measuring ${otherCli}`);
+  else if (process.env.BENCH_CLI !== 'src') {
     say('bench: bundling the CLI from src/ (as `npm run build` does)…');
     await bundleProduct(directory, { cli: cliEntry });
     cli = join(directory, 'cli.js');
@@ -128,9 +137,26 @@ async function bench(): Promise<void> {
       return;
     }
 
+    if (only === 'latency') {
+      results.push(...(await latencySteps(toolFor, stack)));
+      process.stdout.write(
+        `\n${renderTable({ date: new Date().toISOString(), machine, results })}\n\n${renderRuns(runs)}\n`,
+      );
+      return;
+    }
+
     say(`bench: raw PHP wp_insert_user loop, ${n(rawUsers)} users…`);
     const raw = await rawInsertUsers(stack, rawUsers);
     const rawRate = raw.usersPerSecond;
+
+    if (only === 'big-initial') {
+      const big = await bigInitialStep(toolFor, stack, rawRate, undefined);
+      results.push(big.result);
+      process.stdout.write(
+        `\n${renderTable({ date: new Date().toISOString(), machine, results })}\n\n${renderRuns(runs)}\n`,
+      );
+      return;
+    }
 
     const tenant = new FakeTenant(generateUsers(users, 2026));
     const { tool, graph } = await toolFor('main', tenant);
@@ -162,6 +188,7 @@ async function bench(): Promise<void> {
         graphRequests: initial.graphRequests,
         wordpressRequests: initial.wordpressRequests,
         peakRssMb: initial.peakRssMb,
+        ...waitNumbers(initial),
       },
     });
 
@@ -297,6 +324,12 @@ async function bench(): Promise<void> {
     });
 
     results.push(await wordpressStateStep(big.tool, proxy));
+
+    results.push(...(await latencySteps(toolFor, stack)));
+    const bigInitial = await bigInitialStep(toolFor, stack, rawRate, ratio);
+    results.push(bigInitial.result);
+    results.push(timeBreakdown([initial, bigInitial.run]));
+    results.push(await passwordHashStep(stack));
 
     const report: BenchReport & Record<string, unknown> = {
       date: new Date().toISOString(),
@@ -468,4 +501,177 @@ function renderProfiles(profiles: {
     );
   }
   return lines.join('\n');
+}
+
+type ToolFor = (name: string, tenant: FakeTenant) => Promise<{ tool: BenchTool; graph: FakeGraph }>;
+
+/** The run's waits as numbers for results.json. */
+function waitNumbers(run: ToolRun): Record<string, number> {
+  return {
+    graphOnlySeconds: run.waits.graphOnly,
+    wordpressOnlySeconds: run.waits.wordpressOnly,
+    bothSeconds: run.waits.both,
+    neitherSeconds: run.waits.neither,
+  };
+}
+
+/**
+ * 7 and 8. An initial sync with Graph as slow as the real one: every request answered
+ * 400 ms late, then also a fifth of them throttled (429, Retry-After 0–1 s), against the
+ * same sync with the fake's own few milliseconds. 100 users a page, so that there are
+ * pages enough for reading ahead to matter; each run starts from an empty site.
+ */
+async function latencySteps(toolFor: ToolFor, stack: WordPressStackClient): Promise<BenchResult[]> {
+  const tenant = new FakeTenant(generateUsers(latencyUsers, 400));
+  const variants = [
+    { name: 'no-latency', latencyMs: 0, rate429: 0 },
+    { name: 'latency-400ms', latencyMs: 400, rate429: 0 },
+    { name: 'latency-throttled', latencyMs: 400, rate429: 0.2 },
+  ] as const;
+  const measured: Record<string, ToolRun> = {};
+  for (const variant of variants) {
+    say(`bench: 7/8. initial sync of ${n(latencyUsers)} users, ${variant.name}…`);
+    await stack.resetSite(0);
+    const { tool, graph } = await toolFor(variant.name, tenant);
+    await tool.writeConfig({ source: { users: {} }, actions: { delete: 'soft' }, limits: { pageSize: 100 } });
+    graph.faults.seed(2026);
+    graph.faults.latencyMs = variant.latencyMs;
+    graph.faults.rate429 = variant.rate429;
+    graph.faults.retryAfterRange = [0, 1];
+    measured[variant.name] = await tool.run(variant.name);
+    const throttled = graph.requests.filter((request) => request.status === 429).length;
+    measured[variant.name]!.graphRoutes['(answered 429)'] = throttled;
+  }
+  const base = measured['no-latency']!;
+  const pages = Math.ceil(latencyUsers / 100);
+  const row = (run: ToolRun, step: string, what: string): BenchResult => {
+    const slower = run.seconds / base.seconds - 1;
+    const complete = run.count('created') === latencyUsers && base.count('created') === latencyUsers;
+    return {
+      step,
+      measured: `${run.seconds.toFixed(1)} s against ${base.seconds.toFixed(1)} s without latency (${slower >= 0 ? '+' : ''}${(slower * 100).toFixed(1)}%); ${what}; Graph only ${run.waits.graphOnly.toFixed(1)} s, Graph behind WordPress ${run.waits.both.toFixed(1)} s`,
+      target: '≤ 10% slower than without latency',
+      pass: run.code === 0 && complete && slower <= 0.1,
+      ...noteFor(base, run, complete ? '' : 'not every user was created'),
+      numbers: {
+        seconds: run.seconds,
+        baseSeconds: base.seconds,
+        slower,
+        graphRequests: run.graphRequests,
+        throttled: run.graphRoutes['(answered 429)'] ?? 0,
+        ...waitNumbers(run),
+      },
+    };
+  };
+  const throttledRun = measured['latency-throttled']!;
+  return [
+    row(
+      measured['latency-400ms']!,
+      `7. Graph answering 400 ms late, initial sync of ${n(latencyUsers)} (${pages} pages)`,
+      `${measured['latency-400ms']!.graphRequests} Graph requests`,
+    ),
+    row(
+      throttledRun,
+      '8. … and 20% of Graph requests throttled (429, Retry-After 0–1 s)',
+      `${throttledRun.graphRoutes['(answered 429)'] ?? 0} of ${throttledRun.graphRequests} Graph requests answered 429`,
+    ),
+  ];
+}
+
+/**
+ * 9. The initial sync of 100,000 users into an empty site: as fast per user as the 10,000
+ * of step 1 (the site's growth must not slow it), within the memory of a small container.
+ */
+async function bigInitialStep(
+  toolFor: ToolFor,
+  stack: WordPressStackClient,
+  rawRate: number,
+  smallRatio: number | undefined,
+): Promise<{ result: BenchResult; run: ToolRun }> {
+  say(`bench: 9. initial sync of ${n(bigUsers)} users into an empty site…`);
+  await stack.resetSite(0);
+  const { tool } = await toolFor('big-initial', new FakeTenant(generateUsers(bigUsers, 78)));
+  await tool.writeConfig({ source: { users: {} }, actions: { delete: 'soft' } });
+  const run = await tool.run('big-initial');
+  const created = run.count('created');
+  const rate = created / run.seconds;
+  const ratio = rate / rawRate;
+  const keeps = smallRatio === undefined || ratio >= smallRatio * 0.9;
+  return {
+    run,
+    result: {
+      step: `9. initial sync of ${n(bigUsers)} users into an empty site`,
+      measured: `${run.seconds.toFixed(0)} s, ${rate.toFixed(0)} users/s (${n(created)} created) → ${ratio.toFixed(2)}× raw PHP${smallRatio === undefined ? '' : ` (step 1: ${smallRatio.toFixed(2)}×)`}; peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+      target: "ratio within 10% of step 1's, peak RSS < 256 MB",
+      pass: run.code === 0 && created === bigUsers && keeps && run.peakRssMb < 256,
+      ...noteFor(run, created === bigUsers ? '' : `${n(bigUsers - created)} users not created`),
+      numbers: {
+        seconds: run.seconds,
+        usersPerSecond: rate,
+        ratio,
+        ...(smallRatio === undefined ? {} : { smallRatio }),
+        created,
+        peakRssMb: run.peakRssMb,
+        graphRequests: run.graphRequests,
+        wordpressRequests: run.wordpressRequests,
+        ...waitNumbers(run),
+      },
+    },
+  };
+}
+
+/**
+ * 10. Where the initial syncs' wall time goes: what was in flight (seen by the fake Graph
+ * and the proxy), and how busy PHP-FPM and MariaDB were (CPU seconds per wall second, of 2
+ * cores). Shown so that the next bottleneck is visible; it has no target of its own.
+ */
+function timeBreakdown(list: ToolRun[]): BenchResult {
+  const describe = (run: ToolRun) => {
+    const busy = (name: string) => ((run.servicesCpu[name] ?? 0) / run.seconds).toFixed(2);
+    return `${n(run.count('created'))} users, ${run.seconds.toFixed(0)} s: ${describeWaits(run.waits)}; cores busy: PHP-FPM ${busy('php-fpm')}, MariaDB ${busy('mariadb')}, the CLI ${(run.toolCpuSeconds / run.seconds).toFixed(2)}`;
+  };
+  return {
+    step: '10. where the initial syncs spend their time',
+    measured: list.map(describe).join('<br>'),
+    target: 'shown (no target)',
+    pass: true,
+    numbers: Object.fromEntries(
+      list.flatMap((run) => [
+        [`${run.label}PhpFpmCores`, (run.servicesCpu['php-fpm'] ?? 0) / run.seconds],
+        [`${run.label}MariadbCores`, (run.servicesCpu.mariadb ?? 0) / run.seconds],
+        [`${run.label}WordpressOnlySeconds`, run.waits.wordpressOnly],
+        [`${run.label}GraphOnlySeconds`, run.waits.graphOnly],
+        [`${run.label}NeitherSeconds`, run.waits.neither],
+      ]),
+    ),
+  };
+}
+
+/**
+ * 11. What an account's password hash costs on this WordPress: core's own (bcrypt at cost
+ * 10 since 6.8) against the cost the companion plugin gives the random password of an
+ * account the sync creates.
+ */
+async function passwordHashStep(stack: WordPressStackClient): Promise<BenchResult> {
+  say('bench: 11. password hashing per created account…');
+  const output = await stack.runPhp(
+    0,
+    `$time = function () { $start = microtime(true); for ($i = 0; $i < 20; $i++) { wp_hash_password(wp_generate_password(32, true, true)); } return (microtime(true) - $start) * 1000 / 20; };
+    $core = $time();
+    add_filter('wp_hash_password_options', function ($options) { $options['cost'] = ENTRA_WP_SYNC_THROWAWAY_PASSWORD_COST; return $options; });
+    $sync = $time();
+    echo wp_json_encode(['core' => $core, 'sync' => $sync, 'algorithm' => str_starts_with(wp_hash_password('x'), '$wp$2y$') ? 'bcrypt' : 'phpass']);`,
+  );
+  const { core, sync, algorithm } = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
+    core: number;
+    sync: number;
+    algorithm: string;
+  };
+  return {
+    step: '11. password hash of an account the sync creates',
+    measured: `${sync.toFixed(1)} ms (the plugin's bcrypt cost ${4}) against ${core.toFixed(1)} ms for core's own hash (${algorithm})`,
+    target: "≤ 1/10 of core's",
+    pass: sync * 10 <= core || algorithm !== 'bcrypt',
+    numbers: { syncMs: sync, coreMs: core },
+  };
 }

@@ -11,6 +11,7 @@ import { type LocalApp, localSyncEnv, readResultRows, writeLocalConfig } from '.
 import type { WordPressSite, WordPressStackClient } from '../test/support/wordpress/index.ts';
 import type { CountingProxy } from './counting-proxy.ts';
 import { type CpuSeconds, cpuBetween, sampleCpu, ticksPerSecond } from './process-cpu.ts';
+import { type WaitBreakdown, waitBreakdown } from './wait-time.ts';
 
 const gnuTime = '/usr/bin/time';
 
@@ -38,6 +39,8 @@ export interface ToolRun {
   /** Rows that wrote to WordPress (created, updated, restored, disabled, deleted). */
   writes: number;
   failed: number;
+  /** The run's wall time by what was in flight: Graph requests, WordPress requests, both, neither. */
+  waits: WaitBreakdown;
   /** The .cpuprofile written with `cpuProfile: true`. */
   profile?: string;
   count(action: string): number;
@@ -132,7 +135,14 @@ export class BenchTool {
             .catch(() => undefined);
         }, 20);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    const seconds = (performance.now() - started) / 1000;
+    const ended = performance.now();
+    const seconds = (ended - started) / 1000;
+    const waits = waitBreakdown(
+      graph.requests.map((request) => ({ start: request.arrived, end: request.answered ?? ended })),
+      proxy.requests.map((request) => ({ start: request.started, end: request.finished ?? ended })),
+      started,
+      ended,
+    );
     const servicesCpu = cpuBetween(cpuBefore, sampleCpu());
     const queriesAfter = await queryCounts(this.options.stack);
     const queries = Object.fromEntries(
@@ -181,6 +191,7 @@ export class BenchTool {
       writeSeconds: proxy.writeSeconds(),
       writes: writtenIn(actions),
       failed: count('failed'),
+      waits,
       ...(profile ? { profile } : {}),
       count,
     };

@@ -101,6 +101,10 @@ async function syncJob(job: ResolvedJob, jobRun: JobRun, reached: SiteReached): 
       logger,
     });
     reached.client = client;
+    // Rule groups' member listings (often thousands of members, a Graph page each 999) are
+    // read while the site is checked; a failure comes out, as before, after the site's.
+    const groupsRead = loadJobGroups(graph, job);
+    groupsRead.catch(() => undefined);
     const site = await openJobSite(job, client, {
       dryRun: options.dryRun,
       logger,
@@ -108,7 +112,7 @@ async function syncJob(job: ResolvedJob, jobRun: JobRun, reached: SiteReached): 
         reached.companion = { info };
       },
     });
-    const groups = await loadJobGroups(graph, job);
+    const groups = await groupsRead;
     const siteClient = client;
     const store = stateStoreFor(job, () => siteClient, { leaseRenewMs: settings.leaseRenewMs });
     logger.debug(`${job.name}: state backend ${job.state.backend}: ${store.description}`);

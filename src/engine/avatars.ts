@@ -30,16 +30,27 @@ export interface AvatarOutcome {
   failed: string[];
 }
 
+export type PhotoVersions = Map<string, PhotoVersion | undefined | Error>;
+
+/**
+ * Starts reading the photo versions of a page's people, for syncAvatars: the page's user
+ * writes go on while Graph answers. A failure comes out when syncAvatars awaits it.
+ */
+export function readPageVersions(graph: GraphApi, objectIds: readonly string[]): Promise<PhotoVersions> {
+  const reading = readPhotoVersions(graph, objectIds);
+  reading.catch(() => undefined);
+  return reading;
+}
+
+/** `versions`: from readPageVersions, covering at least `people`. */
 export async function syncAvatars(
   people: ReadonlyArray<{ objectId: string; user: WordPressUser }>,
   context: AvatarContext,
+  versionsRead: Promise<PhotoVersions>,
 ): Promise<AvatarOutcome> {
   const limit = pLimit(context.concurrency);
   const outcome: AvatarOutcome = { uploaded: 0, cleared: 0, failed: [] };
-  const versions = await readPhotoVersions(
-    context.graph,
-    people.map((person) => person.objectId),
-  );
+  const versions = await versionsRead;
   await Promise.all(
     people.map(({ objectId, user }) =>
       limit(async () => {

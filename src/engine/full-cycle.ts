@@ -22,9 +22,10 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
   const { job, context, checkpoint } = run;
   // Small sites: one index read is quickest. Big ones: per-page lookups keep memory flat.
   const limit = job.fullIndexLimit ?? defaultFullIndexLimit;
-  const find = context.users.find && (await context.users.count()) > limit ? context.users.find : undefined;
+  const find = context.users.find;
+  const perPage = find && (await context.users.count()) > limit;
   let fullIndex: WordPressUserIndex | undefined;
-  if (!find) {
+  if (!perPage) {
     context.logger.info(`${job.name}: loading WordPress users`, { job: job.name, event: 'index' });
     fullIndex = new WordPressUserIndex(await context.users.all());
     context.logger.info(`${job.name}: ${fullIndex.size} WordPress users; reading Entra`, {
@@ -59,6 +60,15 @@ export async function readFullListing(run: CycleRun): Promise<ListingOutcome> {
       }
     }
     await syncPage(run, mapped, index);
+    // A small site that this cycle fills (an initial sync of 100,000) would hold every
+    // new user in memory: past the limit, later pages look up their own users instead.
+    if (fullIndex && find && fullIndex.size > limit) {
+      context.logger.info(`${job.name}: over ${limit} WordPress users; each page now looks up its own`, {
+        job: job.name,
+        event: 'index',
+      });
+      fullIndex = undefined;
+    }
     for (const user of mapped.desired) markSeen(user.objectId);
     for (const user of mapped.unmapped) if (user.outcome === 'error') markSeen(user.objectId);
     checkpoint.counters.read = (checkpoint.counters.read ?? 0) + fresh.length;

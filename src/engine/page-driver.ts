@@ -1,6 +1,8 @@
-// Reads a job's listings page by page for the full cycle and the delta round alike: the
-// checkpoint moves only after a page's writes are done, so a stopped or crashed run
-// resumes at the first page it did not finish.
+// Reads a job's listings page by page for the full cycle and the delta round alike. The
+// next pages are read while this one is written (pagesReadAhead), so Graph's latency and
+// its throttling waits overlap WordPress's writes; the checkpoint still moves only after
+// a page's writes are done, so a stopped or crashed run resumes at the first page it did
+// not finish, and a page read ahead but not written is read again.
 import {
   type CollectionPage,
   ExpiredDeltaLinkError,
@@ -9,6 +11,7 @@ import {
 } from '../graph/paging.ts';
 import type { EntraUser } from '../model/entra-user.ts';
 import type { CycleRun } from './cycle-types.ts';
+import { readAhead } from './read-ahead.ts';
 
 export interface PageSource {
   /** The first request of each listing, read in turn. */
@@ -25,6 +28,18 @@ export interface PageSource {
 const maxListingRestarts = 2;
 
 /**
+ * Pages read beyond the one being written. Two absorb a throttled read (Retry-After of a
+ * second or more) behind the writes of the pages before it; 999 users a page keeps that
+ * within a few MB.
+ */
+export const pagesReadAhead = 2;
+
+interface ListedPage {
+  page: CollectionPage<EntraUser>;
+  listingIndex: number;
+}
+
+/**
  * Visits every page left in the run's cycle. Returns why the run stopped early, or
  * undefined when the listing ended (checkpoint.listingDone) or there was nothing to read.
  */
@@ -33,43 +48,63 @@ export async function readRemainingPages(
   source: PageSource,
   visit: (page: CollectionPage<EntraUser>, listingIndex: number) => Promise<void>,
 ): Promise<string | undefined> {
-  const { checkpoint, context, job } = run;
+  const { checkpoint } = run;
+  if (checkpoint.listingDone) return undefined;
   const full = source.kind === 'full';
-  let listingIndex = full ? (checkpoint.listingIndex ?? 0) : 0;
-  let link = checkpoint.nextLink ?? source.listings[listingIndex];
+  const listingIndex = full ? (checkpoint.listingIndex ?? 0) : 0;
+  const reading = new AbortController();
+  const pages = listedPages(run, source, {
+    listingIndex,
+    link: checkpoint.nextLink ?? source.listings[listingIndex],
+    pageNumber: checkpoint.pagesDone + 1,
+    signal: reading.signal,
+  });
+  const stopReading = () => reading.abort(new Error('the run stopped reading pages'));
+  for await (const { page, listingIndex } of readAhead(pages, pagesReadAhead, stopReading)) {
+    await visit(page, listingIndex);
+    checkpoint.pagesDone = page.pageNumber;
+    checkpoint.nextLink = page.nextLink;
+    if (page.nextLink === undefined && listingIndex + 1 >= source.listings.length) {
+      checkpoint.listingDone = true;
+      checkpoint.nextDeltaLink = page.deltaLink;
+    }
+    if (full) checkpoint.listingIndex = page.nextLink === undefined ? listingIndex + 1 : listingIndex;
+    await run.pageDone(page.pageNumber);
+    if (checkpoint.listingDone) return undefined;
+    const stopReason = run.stopReason(page.pageNumber);
+    if (stopReason) return stopReason;
+  }
+  return undefined;
+}
+
+/** Every page of the listings from `start` on, restarting a listing whose page token expired. */
+async function* listedPages(
+  run: CycleRun,
+  source: PageSource,
+  start: { listingIndex: number; link: string | undefined; pageNumber: number; signal: AbortSignal },
+): AsyncGenerator<ListedPage> {
+  const { context, job } = run;
+  let { listingIndex, link, pageNumber } = start;
   let restarts = 0;
-  while (!checkpoint.listingDone && link !== undefined) {
+  while (link !== undefined) {
     try {
       for await (const page of readCollectionPages<EntraUser>(context.graph, link, {
         eventualConsistency: source.eventualConsistency,
-        startPageNumber: checkpoint.pagesDone + 1,
+        startPageNumber: pageNumber,
+        signal: start.signal,
       })) {
-        await visit(page, listingIndex);
-        checkpoint.pagesDone = page.pageNumber;
-        checkpoint.nextLink = page.nextLink;
-        if (page.nextLink === undefined) {
-          if (listingIndex + 1 < source.listings.length) listingIndex++;
-          else {
-            checkpoint.listingDone = true;
-            checkpoint.nextDeltaLink = page.deltaLink;
-          }
-        }
-        if (full) checkpoint.listingIndex = listingIndex;
-        await run.pageDone(page.pageNumber);
-        if (checkpoint.listingDone) return undefined;
-        const stopReason = run.stopReason(page.pageNumber);
-        if (stopReason) return stopReason;
-        if (page.nextLink === undefined) break;
+        pageNumber = page.pageNumber + 1;
+        yield { page, listingIndex };
       }
+      listingIndex++;
       link = source.listings[listingIndex];
     } catch (error) {
       // The initial delta round pages with skiptokens that expire like any listing's.
       const expired = error instanceof ExpiredPageTokenError || error instanceof ExpiredDeltaLinkError;
-      if (!full || !expired || restarts >= maxListingRestarts) throw error;
+      if (source.kind !== 'full' || !expired || restarts >= maxListingRestarts) throw error;
       restarts++;
       context.logger.warn(`${job.name}: ${error.message}`, { job: job.name, event: 'listing-restart' });
       link = source.listings[listingIndex];
     }
   }
-  return undefined;
 }

@@ -8,7 +8,7 @@ import { planPage } from '../rules/plan.ts';
 import type { WordPressUserIndex } from '../rules/user-index.ts';
 import type { UserLookupKeys } from '../wordpress/user-lookup.ts';
 import { type AppliedChange, applyChanges, reportOnly } from './apply.ts';
-import { syncAvatars } from './avatars.ts';
+import { readPageVersions, syncAvatars } from './avatars.ts';
 import type { CycleJob, CycleRun } from './cycle-types.ts';
 
 export interface MappedPage {
@@ -67,13 +67,21 @@ export async function syncPage(
     approvedAdoptions: run.approvals.adoptions,
   });
   run.claims.add(plan.claimed);
+  const avatars = job.avatarSize && context.wordpress && !context.dryRun;
+  // Photo versions are read while the page's users are written, not after.
+  const photoVersions = avatars
+    ? readPageVersions(
+        context.graph,
+        mapped.desired.map((person) => person.objectId),
+      )
+    : undefined;
   const applied = context.dryRun
     ? plan.changes.map(reportOnly)
     : await applyChanges(plan.changes, context.writes, index, {
         concurrency: job.writeConcurrency ?? job.concurrency,
       });
   run.record(applied);
-  if (job.avatarSize && context.wordpress && !context.dryRun) {
+  if (photoVersions && job.avatarSize && context.wordpress) {
     const avatars = await syncAvatars(
       mapped.desired.flatMap((person) => {
         const user = index.byObjectId(person.objectId)[0];
@@ -86,6 +94,7 @@ export async function syncPage(
         size: job.avatarSize,
         concurrency: job.concurrency,
       },
+      photoVersions,
     );
     if (avatars.uploaded > 0) run.counts.avatars = (run.counts.avatars ?? 0) + avatars.uploaded;
   }

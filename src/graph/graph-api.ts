@@ -89,12 +89,21 @@ export class GraphApi {
   }
 
   /** GET a path ("/users?...") or an absolute link returned by Graph (nextLink). */
-  async get<T>(pathOrLink: string, headers: Record<string, string> = {}): Promise<T> {
-    return this.#send(pathOrLink, 'GET', true, (request) => request.headers(headers).get());
+  async get<T>(
+    pathOrLink: string,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal | undefined,
+  ): Promise<T> {
+    return this.#send(pathOrLink, 'GET', true, (request) => request.headers(headers).get(), signal);
   }
 
-  async getCollectionPage<T>(pathOrLink: string, headers: Record<string, string> = {}) {
-    const body = await this.get<Record<string, unknown>>(pathOrLink, headers);
+  /** `signal` stops the waiting between retries, not a request already sent. */
+  async getCollectionPage<T>(
+    pathOrLink: string,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal | undefined,
+  ) {
+    const body = await this.get<Record<string, unknown>>(pathOrLink, headers, signal);
     const page: GraphCollectionPage<T> = {
       value: Array.isArray(body.value) ? (body.value as T[]) : [],
       nextLink: stringOrUndefined(body['@odata.nextLink']),
@@ -128,6 +137,7 @@ export class GraphApi {
     method: 'GET' | 'POST',
     idempotent: boolean,
     call: (request: GraphRequest) => Promise<T>,
+    signal?: AbortSignal | undefined,
   ): Promise<T> {
     const where = describePath(path, method);
     let sent: SendFailure | undefined;
@@ -142,6 +152,7 @@ export class GraphApi {
         this.#retryPolicy,
         {
           idempotent,
+          signal,
           failureOfError: (error) => graphFailure(error, sent?.error),
           logger: this.#logger,
         },

@@ -20,6 +20,8 @@ export interface PagingOptions {
   eventualConsistency: boolean;
   /** Page number of `start` when resuming from a saved link. */
   startPageNumber?: number;
+  /** Aborting stops waiting to retry a page (a throttled read ahead of a stopping run). */
+  signal?: AbortSignal | undefined;
 }
 
 /** Graph said the saved page token is too old; the listing must start over. */
@@ -55,7 +57,7 @@ export async function* readCollectionPages<T>(
     seenLinks.add(link);
     let page: Awaited<ReturnType<typeof api.getCollectionPage<T>>>;
     try {
-      page = await api.getCollectionPage<T>(link, headers);
+      page = await api.getCollectionPage<T>(link, headers, options.signal);
     } catch (error) {
       throw classifyPagingFailure(error);
     }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateUsers } from '../fixtures/fake-graph/index.ts';
 import {
   holdUsersPage,
+  pagesBeforeDone,
   readOutputs,
   runActionPost,
   runnerFiles,
@@ -49,6 +50,7 @@ describe('cancelling the action', () => {
       releaseHeldPage = page.release;
       const step = startActionMain(inputs, harness.env, files);
       await page.arrived;
+      await pagesBeforeDone(step, 2);
       step.child.kill(signal);
       await step.waitForOutput(new RegExp(`Received ${signal}: the run stops after the page in flight`));
       page.release();
@@ -87,6 +89,7 @@ describe('cancelling the action', () => {
     releaseHeldPage = page.release;
     const step = startActionMain(inputs, harness.env, files);
     await page.arrived;
+    await pagesBeforeDone(step, 2);
     step.child.kill('SIGINT');
     // Graph never answers: the step ends by itself after the grace period.
     const result = await step.result;

@@ -106,4 +106,4 @@ export async function readOutputs(files: RunnerFiles): Promise<Record<string, st
 }
 
 // Where the Action's tests have always found it.
-export { holdUsersPage } from './graph-hooks.ts';
+export { holdUsersPage, pagesBeforeDone } from './graph-hooks.ts';

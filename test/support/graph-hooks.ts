@@ -11,8 +11,9 @@ const isUsersPage = (path: string) => path === '/v1.0/users';
 
 /**
  * Holds the `nth` request for a page of users at the fake Graph: `arrived` resolves when
- * it comes in (every page before it has been written and checkpointed, since the sync asks
- * for a page only when it is done with the one before), `release()` lets Graph answer.
+ * it comes in, `release()` lets Graph answer. The sync reads pages ahead of its writes, so
+ * when the request comes the page or two before it may still be being written: wait for
+ * `pagesBeforeDone` to act once they are written and checkpointed.
  */
 export function holdUsersPage(
   graph: FakeGraph,
@@ -33,6 +34,16 @@ export function holdUsersPage(
     return released;
   };
   return { arrived, release };
+}
+
+/**
+ * Resolves once the run has written and checkpointed every page before the `nth` (its
+ * progress line for page nth-1 comes after the save). While page `nth` is held the run
+ * cannot go past it, so from then on nothing moves until the test releases it. Needs a
+ * progress line after every page: the harness sets ENTRA_WP_SYNC_PROGRESS_INTERVAL_MS=0.
+ */
+export function pagesBeforeDone(run: Pick<RunningCli, 'waitForOutput'>, nth: number): Promise<void> {
+  return nth <= 1 ? Promise.resolve() : run.waitForOutput(new RegExp(`: page ${nth - 1}, `));
 }
 
 /** Graph forgets every page token it handed out just as the `nth` page of users is asked for. */
@@ -58,8 +69,8 @@ export interface SignalAtPage {
 }
 
 /**
- * Starts `run` and sends it `signal` while Graph holds its request for page `page`: the
- * pages before it are written and checkpointed; after SIGKILL nothing of that page is,
+ * Starts `run` and sends it `signal` while Graph holds its request for page `page`, once
+ * the pages before it are written and checkpointed; after SIGKILL nothing of that page is,
  * after SIGTERM the run answers it, finishes it and stops. The hold is lifted once the
  * signal is sent (at `signalledAt`), and removed when the run has ended.
  */
@@ -74,7 +85,7 @@ export async function runSignalledAtPage(
   const cli = harness.start(['run', '-c', harness.configPath, ...args]);
   let signalledAt = Number.NaN;
   try {
-    await Promise.race([held.arrived, cli.result]);
+    await Promise.race([held.arrived.then(() => pagesBeforeDone(cli, stop.page)), cli.result]);
     await stop.whileHeld?.(cli);
     signalledAt = Date.now();
     cli.child.kill(stop.signal);

@@ -7,6 +7,9 @@
 // on every run of the suite: a Graph page as it is asked for, or a user write (alone or
 // in a /batch/v1 request) before WordPress sees it, or after WordPress has carried it out
 // but before the answer reaches the sync. Writes go in batches or one by one, as drawn.
+// The sync reads pages ahead of its writes, so a run also dies inside that overlap: with
+// Graph holding the request for page N, at the next user write (of page N-2), while page
+// N-1 is read but not written.
 //
 // Each case sets up all it depends on, so it passes alone (-t) and in any order
 // (--sequence.shuffle): the tenant it runs against (the first sync's, or the one after the
@@ -55,7 +58,8 @@ const stayers = people.filter((person) => !removed.includes(person));
 type WriteKind = 'create' | 'update' | 'removal';
 type KillPoint =
   | { at: 'graph page'; page: number }
-  | { at: 'write'; kind: WriteKind; nth: number; timing: 'before' | 'after' };
+  | { at: 'write'; kind: WriteKind; nth: number; timing: 'before' | 'after' }
+  | { at: 'overlap'; page: number; timing: 'before' | 'after' };
 
 interface CrashCase {
   name: string;
@@ -68,6 +72,8 @@ function describePoint(point: KillPoint, of: Record<WriteKind, number>): string 
   if (point.at === 'graph page') return `as Graph page ${point.page} of ${pages} is asked for`;
   const when = point.timing === 'before' ? 'before WordPress sees' : 'after WordPress carried out';
   const lost = point.timing === 'after' ? ', answer lost' : '';
+  if (point.at === 'overlap')
+    return `while Graph holds page ${point.page} read ahead, ${when} the next user write${lost}`;
   return `${when} ${point.kind} ${point.nth} of ${of[point.kind]}${lost}`;
 }
 
@@ -85,6 +91,20 @@ function initialSyncCases(): CrashCase[] {
         : { at: 'write', kind: 'create', nth, timing: random() < 0.5 ? 'before' : 'after' };
     const where = describePoint(point, { create: people.length, update: 0, removal: 0 });
     return { name: `#${stratum + 1} ${where} (${writes(batching)})`, point, batching, mode: 'soft' };
+  });
+}
+
+/** Three points inside the read-ahead of the initial sync: early, midway and at its last page. */
+function overlapCases(): CrashCase[] {
+  const points = [
+    { page: 3, timing: 'before', batching: true },
+    { page: 6, timing: 'after', batching: false },
+    { page: pages, timing: 'before', batching: false },
+  ] as const;
+  return points.map(({ page, timing, batching }, index) => {
+    const point: KillPoint = { at: 'overlap', page, timing };
+    const where = describePoint(point, { create: people.length, update: 0, removal: 0 });
+    return { name: `#${21 + index} ${where} (${writes(batching)})`, point, batching, mode: 'soft' };
   });
 }
 
@@ -164,13 +184,19 @@ function kill(): void {
   victim.cli.child.kill('SIGKILL');
   victim = undefined;
   killed = true;
+  releaseReadAhead();
 }
+
+/** Whether Graph holds the page an overlap point waits for, and how to let it answer. */
+let readAheadHeld = false;
+let releaseReadAhead: () => void = () => undefined;
 
 /**
  * Counts the writes of a request as it arrives; true when it carries the write the armed
  * point kills at (the kill comes now, or once WordPress has answered it).
  */
 function carriesKillPoint(request: ProxiedRequest): boolean {
+  if (victim?.point.at === 'overlap') return readAheadHeld && writeKinds(request).length > 0;
   if (victim?.point.at !== 'write') return false;
   const { point, done } = victim;
   const before = done[point.kind];
@@ -219,6 +245,7 @@ async function configure(mode: 'soft' | 'hard', batching: boolean, limits: Recor
 async function runKilledAt(point: KillPoint): Promise<void> {
   killed = false;
   killAfter = undefined;
+  readAheadHeld = false;
   const cli = harness.start(
     ['run', '-c', harness.configPath, '--out', join(harness.directory, `killed-${++runs}`)],
     runEnv,
@@ -270,7 +297,10 @@ beforeAll(async () => {
   proxy = await startWordPressProxy(initialTenant.site.url, {
     before: (request) => {
       if (!carriesKillPoint(request)) return 'forward';
-      if (victim?.point.at === 'write' && victim.point.timing === 'after') {
+      if (
+        (victim?.point.at === 'write' || victim?.point.at === 'overlap') &&
+        victim.point.timing === 'after'
+      ) {
         killAfter = request.number;
         return 'forward';
       }
@@ -288,6 +318,14 @@ beforeAll(async () => {
     tenant.graph.faults.onRequest = (path) => {
       if (path !== '/v1.0/users' || victim?.point.at !== 'graph page') return;
       if (++victim.pages === victim.point.page) kill();
+    };
+    tenant.graph.faults.hold = (path) => {
+      if (path !== '/v1.0/users' || victim?.point.at !== 'overlap') return undefined;
+      if (++victim.pages !== victim.point.page) return undefined;
+      readAheadHeld = true;
+      return new Promise<void>((resolve) => {
+        releaseReadAhead = resolve;
+      });
     };
   }
   await startCase('initial', 'fresh');
@@ -321,7 +359,7 @@ function cleanDeletionRuns(): Promise<void> {
 }
 
 describe('Crashes', () => {
-  for (const { name, point, batching } of initialSyncCases()) {
+  for (const { name, point, batching } of [...initialSyncCases(), ...overlapCases()]) {
     it(`kill -9 in a first sync ${name}, then a rerun: every user exactly once`, async () => {
       await startCase('initial', 'fresh');
       await configure('soft', batching);

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
+import { holdUsersPage, pagesBeforeDone } from '../support/graph-hooks.ts';
 import { type SyncHarness, startSyncHarness } from '../support/sync-harness.ts';
 import { type ProxiedRequest, startWordPressProxy, type WordPressProxy } from '../support/wordpress-proxy.ts';
 import { adminHeaders, runPhpOnSite } from '../support/wordpress-site.ts';
@@ -98,15 +99,16 @@ describe('seen users on the WordPress backend', () => {
   it('a run killed with kill -9 mid-cycle, then a rerun: every user seen, sent and created exactly once', async () => {
     const people = generateUsers(60, 92);
     const { h, p } = await startProxied(people, { limits: { pageSize: 10 } });
-    let pages = 0;
+    // Killed while Graph holds page 4, once pages 1–3 are written and checkpointed.
+    const page4 = holdUsersPage(h.graph, 4);
     const killed = h.start(['run', '-c', h.configPath, '--out', join(h.directory, 'killed')]);
-    h.graph.faults.onRequest = (path) => {
-      // Page 3's checkpoint is saved before page 4 is asked for.
-      if (path === '/v1.0/users' && ++pages === 4) killed.child.kill('SIGKILL');
-    };
+    await page4.arrived;
+    await pagesBeforeDone(killed, 4);
+    killed.child.kill('SIGKILL');
     expect((await killed.result).signal).toBe('SIGKILL');
+    page4.release();
     await p.settled();
-    h.graph.faults.onRequest = undefined;
+    h.graph.faults.hold = undefined;
     expect(await linkedIds(h)).toHaveLength(30);
     // What a killed run leaves behind on the site: its lease, to be taken over once it has run out.
     await runPhpOnSite(`

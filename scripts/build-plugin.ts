@@ -34,6 +34,7 @@ export const pluginParts = [
   'run-history.php', // 13. Run history
   'admin-screen.php', // 14. Users → Entra ID sync
   'site-approvals.php', // 15. Approving held lists from the site
+  'notifications.php', // 16. No WordPress emails about the sync's own changes
 ] as const;
 
 /** How every part begins; the build keeps the loader's guard and drops the parts' own. */

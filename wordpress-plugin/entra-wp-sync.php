@@ -164,6 +164,8 @@ function entra_wp_sync_features() {
 		'network-members',
 		'run-history',
 		'site-approvals',
+		'object-id-keys',
+		'quiet-emails',
 	);
 }
 
@@ -380,6 +382,87 @@ function entra_wp_sync_role_summary() {
 	}
 	return $roles;
 }
+
+/*
+ * -----------------------------------------------------------------------------
+ * 2c. The Entra object ID under the keys a sign-in plugin looks users up by
+ *
+ * A person the sync creates should sign in with SSO into that same account, so the
+ * sync also writes the object ID under the key the site's SSO plugin reads (WPO365:
+ * aadObjectId). The keys are the job's, not the site's, so they cannot be registered
+ * as meta up front; the REST field entra_wp_sync_object_id_keys (key => object ID)
+ * takes them instead, and only as the sync's own marker: from a request of the sync
+ * (X-Entra-WP-Sync) by someone who may promote and edit that user, for keys that pass
+ * the same rule as custom meta (never capabilities, session tokens, "_" or core keys),
+ * with the value the account already carries as entra_wp_sync_object_id (written
+ * before additional fields in the same request), and never over another object ID.
+ * It is write-only: the sync reads the values back through entra_wp_sync_identity.
+ * -----------------------------------------------------------------------------
+ */
+
+define( 'ENTRA_WP_SYNC_OBJECT_ID_KEYS_FIELD', 'entra_wp_sync_object_id_keys' );
+
+/**
+ * Writes the account's own Entra object ID under the given keys, or says why not.
+ *
+ * @param mixed   $value   Key => object ID, as sent.
+ * @param WP_User $user    The account being created or updated.
+ * @return true|WP_Error
+ */
+function entra_wp_sync_write_object_id_keys( $value, $user ) {
+	if ( ! ( $user instanceof WP_User ) || ! current_user_can( 'promote_users' ) || ! current_user_can( 'edit_user', $user->ID ) ) {
+		return new WP_Error( 'rest_cannot_edit', __( 'Only an account that may promote and edit this user may set its Entra object ID keys.', 'entra-wp-sync' ), array( 'status' => rest_authorization_required_code() ) );
+	}
+	if ( empty( $_SERVER['HTTP_X_ENTRA_WP_SYNC'] ) ) {
+		return new WP_Error( 'entra_wp_sync_not_sync', __( 'Entra object ID keys are written by the Entra sync only.', 'entra-wp-sync' ), array( 'status' => 403 ) );
+	}
+	if ( ! is_array( $value ) ) {
+		return new WP_Error( 'rest_invalid_param', __( 'Entra object ID keys must be an object of meta key => object ID.', 'entra-wp-sync' ), array( 'status' => 400 ) );
+	}
+	$object_id = strtolower( (string) get_user_meta( $user->ID, 'entra_wp_sync_object_id', true ) );
+	foreach ( $value as $key => $id ) {
+		$key = (string) $key;
+		if ( strlen( $key ) > 64 || ! entra_wp_sync_meta_key_allowed( $key ) ) {
+			/* translators: %s: a user meta key. */
+			return new WP_Error( 'rest_invalid_param', sprintf( __( 'The meta key %s cannot hold an Entra object ID: it is a WordPress or sync key.', 'entra-wp-sync' ), $key ), array( 'status' => 400 ) );
+		}
+		if ( '' === $object_id || ! is_string( $id ) || strtolower( $id ) !== $object_id ) {
+			/* translators: %s: a user meta key. */
+			return new WP_Error( 'rest_invalid_param', sprintf( __( 'The meta key %s may only hold the Entra object ID the account is synced with.', 'entra-wp-sync' ), $key ), array( 'status' => 400 ) );
+		}
+		$current = (string) get_user_meta( $user->ID, $key, true );
+		if ( '' !== $current && strtolower( $current ) !== $object_id ) {
+			/* translators: %s: a user meta key. */
+			return new WP_Error( 'entra_wp_sync_object_id_key_taken', sprintf( __( 'The meta key %s already holds another value; it was left as it is.', 'entra-wp-sync' ), $key ), array( 'status' => 409 ) );
+		}
+	}
+	foreach ( $value as $key => $id ) {
+		update_user_meta( $user->ID, (string) $key, strtolower( (string) $id ) );
+	}
+	return true;
+}
+
+function entra_wp_sync_register_object_id_keys_field() {
+	register_rest_field(
+		'user',
+		ENTRA_WP_SYNC_OBJECT_ID_KEYS_FIELD,
+		array(
+			'get_callback'    => null,
+			'update_callback' => 'entra_wp_sync_write_object_id_keys',
+			'schema'          => array(
+				'description'          => __( 'Meta keys to store the Entra object ID under, for sign-in plugins (write-only).', 'entra-wp-sync' ),
+				'type'                 => 'object',
+				'context'              => array( 'edit' ),
+				'additionalProperties' => array(
+					'type'    => 'string',
+					'pattern' => '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+				),
+				'maxProperties'        => 10,
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_object_id_keys_field' );
 
 /*
  * -----------------------------------------------------------------------------
@@ -3973,3 +4056,99 @@ function entra_wp_sync_register_approval_routes() {
 	);
 }
 add_action( 'rest_api_init', 'entra_wp_sync_register_approval_routes' );
+
+/*
+ * -----------------------------------------------------------------------------
+ * 16. No WordPress emails about the sync's own changes
+ *
+ * WordPress mails a person when their email or password changes ("[Site] Email
+ * Changed" goes to the old address), and a network's administrator when a new user
+ * is created there. A domain rename in Entra would otherwise send one such mail per
+ * person. When the sync changes an account, those mails are not sent, unless the
+ * job asks for them (the tool then sends X-Entra-WP-Sync-Emails: send).
+ *
+ * Only the sync's own requests are quiet: REST requests carrying X-Entra-WP-Sync from
+ * an account that may promote users, about someone else's account
+ * (entra_wp_sync_is_sync_editing). A member changing their own email, on their
+ * profile or over REST, header or not, gets WordPress's mails as always.
+ * -----------------------------------------------------------------------------
+ */
+
+/** Whether the request that is running asked for WordPress's usual emails. */
+function entra_wp_sync_request_wants_emails() {
+	$asked = isset( $_SERVER['HTTP_X_ENTRA_WP_SYNC_EMAILS'] )
+		? sanitize_key( wp_unslash( $_SERVER['HTTP_X_ENTRA_WP_SYNC_EMAILS'] ) )
+		: '';
+	return 'send' === $asked;
+}
+
+/** Whether a mail about this account comes from a change the sync made quietly. */
+function entra_wp_sync_is_quiet_change( $user_id ) {
+	return entra_wp_sync_is_sync_editing( $user_id ) && ! entra_wp_sync_request_wants_emails();
+}
+
+/**
+ * Answers send_email_change_email and send_password_change_email.
+ *
+ * @param bool  $send Whether WordPress would send the mail.
+ * @param array $user The account before the change.
+ * @return bool
+ */
+function entra_wp_sync_filter_change_email( $send, $user ) {
+	$user_id = is_array( $user ) && isset( $user['ID'] ) ? (int) $user['ID'] : 0;
+	return $user_id > 0 && entra_wp_sync_is_quiet_change( $user_id ) ? false : $send;
+}
+add_filter( 'send_email_change_email', 'entra_wp_sync_filter_change_email', PHP_INT_MAX, 2 );
+add_filter( 'send_password_change_email', 'entra_wp_sync_filter_change_email', PHP_INT_MAX, 2 );
+
+/**
+ * Core's REST create sends no new-user mail on a single site, but on a network
+ * wpmu_create_user() tells the network's administrator (when "Registration
+ * notification" is on), and code that creates users the admin-screen way fires the
+ * hooks core hangs wp_send_new_user_notifications on. Those listeners come off for the
+ * sync's creates only, and go back when the request (or batch item) ends.
+ */
+$GLOBALS['entra_wp_sync_quieted_listeners'] = array();
+
+/** Core's new-user mail listeners: hook, callback, accepted arguments. */
+function entra_wp_sync_new_user_mail_listeners() {
+	return array(
+		array( 'wpmu_new_user', 'newuser_notify_siteadmin', 1 ),
+		array( 'register_new_user', 'wp_send_new_user_notifications', 1 ),
+		array( 'edit_user_created_user', 'wp_send_new_user_notifications', 2 ),
+	);
+}
+
+/**
+ * Takes the listeners off before the rest of a sync create runs.
+ *
+ * @param int $user_id The new account.
+ */
+function entra_wp_sync_quiet_new_user( $user_id ) {
+	if ( ! entra_wp_sync_is_quiet_change( $user_id ) ) {
+		return;
+	}
+	foreach ( entra_wp_sync_new_user_mail_listeners() as $listener ) {
+		if ( false !== has_action( $listener[0], $listener[1] ) ) {
+			remove_action( $listener[0], $listener[1], 10 );
+			$GLOBALS['entra_wp_sync_quieted_listeners'][] = $listener;
+		}
+	}
+}
+add_action( 'user_register', 'entra_wp_sync_quiet_new_user', 0, 1 );
+
+/**
+ * Puts back what entra_wp_sync_quiet_new_user() took off: the next create in a batch
+ * may be someone else's.
+ *
+ * @param mixed $response The request's answer, passed on unchanged.
+ * @return mixed
+ */
+function entra_wp_sync_restore_new_user_mails( $response ) {
+	foreach ( $GLOBALS['entra_wp_sync_quieted_listeners'] as $listener ) {
+		add_action( $listener[0], $listener[1], 10, $listener[2] );
+	}
+	$GLOBALS['entra_wp_sync_quieted_listeners'] = array();
+	return $response;
+}
+add_filter( 'rest_request_after_callbacks', 'entra_wp_sync_restore_new_user_mails' );

@@ -49,7 +49,7 @@ export function wordpressClientFor(
         ? (readApplicationPassword(env, job.wordpress.applicationPasswordEnv) ?? '')
         : requireApplicationPassword(env, job),
     },
-    clientOptions,
+    { wordpressEmails: job.wordpressEmails, ...clientOptions },
   );
 }
 

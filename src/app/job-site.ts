@@ -5,7 +5,7 @@ import type { SiteUsers } from '../engine/cycle-types.ts';
 import { ActionableError, ExitCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { WordPressUser } from '../model/wordpress-user.ts';
-import type { LoginRule } from '../rules/login-policy.ts';
+import { type LoginRule, registrationRule } from '../rules/login-policy.ts';
 import { loginKey } from '../rules/wordpress-normalise.ts';
 import { type CompanionInfo, checkMappedRoles, fetchCompanionInfo } from '../wordpress/companion.ts';
 import type { WordPressClient } from '../wordpress/rest-client.ts';
@@ -60,6 +60,14 @@ export async function openJobSite(
       `${job.name}: the companion plugin is not installed on ${client.siteUrl}; disabled users cannot be kept from signing in, roles are not checked, and existing accounts are linked by email or username without proof (adoption.withoutCompanionPlugin: link)`,
     );
   }
+  if (job.wordpressEmails === 'quiet' && !companion?.features.includes('quiet-emails')) {
+    logger.warn(
+      companion
+        ? `${job.name}: the companion plugin on ${client.siteUrl} is too old to keep WordPress's own emails about the sync's changes (email changed, password changed) quiet; update it, or set wordpressEmails: send to say they are wanted`
+        : `${job.name}: without the companion plugin, WordPress sends its own emails about the sync's changes (email changed, password changed); install it to keep them quiet, or set wordpressEmails: send to say they are wanted`,
+      { job: job.name, event: 'wordpress-emails-not-quiet' },
+    );
+  }
   assertSiteKeepsState(job, client.siteUrl, companion);
   return { account, companion };
 }
@@ -110,13 +118,21 @@ export function privilegedRolesOf(companion: CompanionInfo | undefined): Set<str
   return roles;
 }
 
+/** The companion plugin feature that takes adoption.writeObjectIdKeys. */
+export const objectIdKeysFeature = 'object-id-keys';
+
 /**
- * On a multisite network new users get logins the network accepts; elsewhere the mapped
- * login as it is.
+ * The keys whose object IDs the site is asked for: the proof keys, and the keys the job
+ * writes, so it can see which of them an account still lacks.
  */
-export function loginRuleOf(companion: CompanionInfo | undefined): LoginRule | undefined {
+export function readObjectIdKeys(job: ResolvedJob): string[] {
+  return [...new Set([...job.adoption.objectIdKeys, ...job.adoption.writeObjectIdKeys])];
+}
+
+/** A multisite network's rule for new users' logins (stricter), else a single site's. */
+export function loginRuleOf(companion: CompanionInfo | undefined): LoginRule {
   const network = companion?.network;
-  return network ? { kind: 'network', reservedLogins: network.illegalNames } : undefined;
+  return network ? { kind: 'network', reservedLogins: network.illegalNames } : registrationRule;
 }
 
 /** Where a run finds the site's users: the whole index once, or by key through the plugin. */

@@ -27,8 +27,10 @@ import { graphApiFor, stateStoreFor, wordpressClientFor } from './connections.ts
 import { loadJobGroups } from './job-groups.ts';
 import {
   loginRuleOf,
+  objectIdKeysFeature,
   openJobSite,
   privilegedRolesOf,
+  readObjectIdKeys,
   resolveReassignTarget,
   siteUsersFor,
 } from './job-site.ts';
@@ -123,12 +125,13 @@ async function syncJob(job: ResolvedJob, jobRun: JobRun, reached: SiteReached): 
     const signal =
       lock && options.signal ? AbortSignal.any([options.signal, lock.lost]) : (lock?.lost ?? options.signal);
     try {
-      const users = siteUsersFor(client, site.companion, job.name, job.adoption.objectIdKeys);
+      const users = siteUsersFor(client, site.companion, job.name, readObjectIdKeys(job));
       const fullJob = toCycleJob(job, {
         selfId: site.account.id,
         reassignTo: await resolveReassignTarget(job, client, users),
         privilegedRoles: privilegedRolesOf(site.companion),
         siteKeepsMarkers: site.companion !== undefined,
+        siteTakesObjectIdKeys: site.companion?.features.includes(objectIdKeysFeature) ?? false,
         sourceGroupIds: groups.sourceGroupIds,
         roleRules: groups.roleRules,
       });

@@ -1,5 +1,7 @@
 // On-demand provisioning (`sync-user`): one Entra user through the same map → match →
 // plan → apply path as a cycle, without touching the cycle's checkpoint or removals.
+
+import { mapReadsManager } from '../config/mapping.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import { selectedAttributes } from '../engine/cycle-job.ts';
 import type { CycleJob } from '../engine/cycle-types.ts';
@@ -50,6 +52,7 @@ export async function singleUserJob(
     select: selectedAttributes(job),
     pageSize: 1,
     count: Boolean(users?.search),
+    expandManager: mapReadsManager(job.map),
   });
   return {
     ...cycleJob,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { entraConnectionFor, stateStoreFor, wordpressClientFor } from '../app/connections.ts';
 import { readVariable, requireApplicationPassword } from '../config/environment.ts';
 import { loadConfig, selectJobs } from '../config/load.ts';
+import { mapReadsManager } from '../config/mapping.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
 import { selectedAttributes } from '../engine/cycle-job.ts';
 import { ActionableError, describeError, ExitCode } from '../errors.ts';
@@ -67,6 +68,10 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
   const line = (check: string, ok: boolean, detail: string) =>
     lines.push({ check: `${job.name}: ${check}`, ok, detail, job: job.name });
   const failure = (error: unknown) => describeError(translateGraphFailure(error, '/'));
+  // What a query copied from another plugin stands for, so it can be read (or written) structured.
+  if (job.source.kind === 'users' && job.source.query) {
+    line('source.query', true, `source.query → ${job.source.query.equivalent}`);
+  }
 
   // The check under way, so a failure is reported on its own line.
   let step = 'Entra token';
@@ -88,7 +93,13 @@ async function checkJob(job: ResolvedJob, env: NodeJS.ProcessEnv, logger?: Logge
     }
     if (job.source.kind === 'users') {
       step = 'job query';
-      const query = { ...job.source, select: selectedAttributes(job), pageSize: 1, count: job.source.count };
+      const query = {
+        ...job.source,
+        select: selectedAttributes(job),
+        pageSize: 1,
+        count: job.source.count && !mapReadsManager(job.map),
+        expandManager: mapReadsManager(job.map),
+      };
       const page = await graph.getCollectionPage(
         usersRequestPath(query),
         needsEventualConsistency(query) ? { ConsistencyLevel: 'eventual' } : {},

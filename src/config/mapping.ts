@@ -44,6 +44,11 @@ export function parsePath(text: string): PathMapping {
   const segments: PathSegment[] = [];
   // Split on dots outside [...] so a filter value may contain a dot (issuer=contoso.com).
   for (const raw of splitOutsideBrackets(trimmed)) {
+    if (segments.length === 0 && /^extension_/i.test(raw) && !extensionAttributePattern.test(raw)) {
+      throw new MappingSyntaxError(
+        `"${text}" is not a directory extension attribute: write extension_<the client ID of the application that owns it, without dashes>_<name>, e.g. extension_b7d8e648520f41d3b9c0fdeb91768a0a_costCenter (the Entra admin center lists it under the app's "Directory extensions")`,
+      );
+    }
     const match = segmentPattern.exec(raw);
     if (!match) {
       throw new MappingSyntaxError(
@@ -54,7 +59,45 @@ export function parsePath(text: string): PathMapping {
     const [, name, key, equals] = match;
     segments.push(key && equals ? { name: name!, where: { key, equals: equals.trim() } } : { name: name! });
   }
+  checkDirectoryPath(text, segments);
   return { kind: 'path', text: trimmed, segments };
+}
+
+/** extension_<application (client) ID without dashes>_<name>, as Graph names them. */
+const extensionAttributePattern = /^extension_[0-9a-fA-F]{32}_[A-Za-z0-9_]+$/;
+
+/** What a mapping can read of the manager relationship (the sync reads nothing else of it). */
+export const managerPaths = {
+  /** The manager's Entra object ID, from $expand=manager($select=id). */
+  objectId: 'manager.id',
+  /** The WordPress user ID of the manager's account, found by the sync's object-ID meta. */
+  wordpressUserId: 'manager.wordpressUserId',
+} as const;
+
+function checkDirectoryPath(text: string, segments: PathSegment[]): void {
+  const [first, second] = segments;
+  if (first?.name === 'manager') {
+    const path = segments.map((segment) => segment.name).join('.');
+    if (
+      segments.length !== 2 ||
+      first.where ||
+      second?.where ||
+      !Object.values(managerPaths).includes(path as never)
+    ) {
+      throw new MappingSyntaxError(
+        `"${text}" cannot be read: of the manager, map ${managerPaths.objectId} (their Entra object ID) or ${managerPaths.wordpressUserId} (the WordPress user ID of their synced account)`,
+      );
+    }
+  }
+  if (
+    first?.name === 'onPremisesExtensionAttributes' &&
+    second &&
+    !/^extensionAttribute(?:[1-9]|1[0-5])$/.test(second.name)
+  ) {
+    throw new MappingSyntaxError(
+      `"${text}" is not one of the on-premises extension attributes: they are onPremisesExtensionAttributes.extensionAttribute1 to extensionAttribute15`,
+    );
+  }
 }
 
 function splitOutsideBrackets(text: string): string[] {
@@ -122,14 +165,33 @@ export function attributesOf(mapping: Mapping): string[] {
   return [...names];
 }
 
-/** Union of attributesOf over every mapping of a job's map (fields and meta), sorted. */
-export function attributesOfMap(map: { meta: Record<string, Mapping> } & Record<string, unknown>): string[] {
+type MapOfMappings = { meta: Record<string, Mapping> } & Record<string, unknown>;
+
+function mappingsOf(map: MapOfMappings): Mapping[] {
+  return Object.entries(map).flatMap(([field, value]) =>
+    field === 'meta' ? Object.values(map.meta) : value ? [value as Mapping] : [],
+  );
+}
+
+/**
+ * Union of attributesOf over every mapping of a job's map (fields and meta), sorted: what
+ * the job puts in $select. The manager is a relationship, read with $expand instead.
+ */
+export function attributesOfMap(map: MapOfMappings): string[] {
   const names = new Set<string>();
-  for (const [field, value] of Object.entries(map)) {
-    const mappings = field === 'meta' ? Object.values(map.meta) : [value as Mapping | undefined];
-    for (const mapping of mappings) if (mapping) for (const name of attributesOf(mapping)) names.add(name);
-  }
+  for (const mapping of mappingsOf(map)) for (const name of attributesOf(mapping)) names.add(name);
+  names.delete('manager');
   return [...names].sort();
+}
+
+/** Whether any mapping of the map reads the manager (so listings expand it). */
+export function mapReadsManager(map: MapOfMappings): boolean {
+  return mappingsOf(map).some((mapping) => attributesOf(mapping).includes('manager'));
+}
+
+/** Whether a mapping is exactly manager.wordpressUserId, the one form the sync fills in itself. */
+export function isManagerUserIdMapping(mapping: Mapping): boolean {
+  return mapping.kind === 'path' && mapping.text === managerPaths.wordpressUserId;
 }
 
 /** What a job gets for a WordPress field its `map` does not mention. */

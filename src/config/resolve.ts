@@ -4,6 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { parseDuration } from './guards.ts';
 import { defaultMapping, type Mapping, parseMapping } from './mapping.ts';
 import type { JobConfig, JobsFile } from './schema.ts';
+import { describeSourceQuery, parseSourceQuery } from './source-query.ts';
 
 export type ResolvedGraph = {
   tenantId: string;
@@ -23,7 +24,15 @@ export type ResolvedWordPress = {
 export type ResolvedState = { backend: 'file' | 'wordpress'; directory: string };
 
 export type ResolvedSource =
-  | { kind: 'users'; filter?: string; search?: string; delta: boolean; count: boolean }
+  | {
+      kind: 'users';
+      filter?: string;
+      search?: string;
+      delta: boolean;
+      count: boolean;
+      /** source.query as written and the structured settings it stands for (shown by check). */
+      query?: { text: string; equivalent: string };
+    }
   | { kind: 'groups'; groups: string[]; delta: boolean; count: boolean };
 
 export type ResolvedMap = {
@@ -52,11 +61,13 @@ export type ResolvedJob = {
   /** Domains are lower case, without a leading "@". */
   deleteScope: 'managed' | { domains: string[] };
   guests: JobConfig['guests'];
+  usernames: JobConfig['usernames'];
   protect: string[];
   adoption: JobConfig['adoption'];
   map: ResolvedMap;
   roles: JobConfig['roles'];
   avatar: JobConfig['avatar'];
+  wordpressEmails: JobConfig['wordpressEmails'];
   notify: JobConfig['notify'];
   safety: { maxDeletes: MaxDeletes };
   /** maxRuntime is in seconds. */
@@ -89,7 +100,10 @@ export function resolveJobs(file: JobsFile, directory: string): ResolvedJob[] {
 function resolveJob(file: JobsFile, job: JobConfig, state: ResolvedState): ResolvedJob {
   const graph = { ...file.graph, ...definedOnly(job.graph ?? {}) };
   const wordpress = { ...file.wordpress, ...definedOnly(job.wordpress ?? {}) };
-  const { users, groups, delta, count } = job.source;
+  const { users, groups, delta, count, query } = job.source;
+  // The schema refused a query it cannot map, so this one maps.
+  const parsed = query === undefined ? undefined : parseSourceQuery(query);
+  const fromQuery = parsed?.ok ? parsed.mapping : undefined;
   const maxRuntime = job.limits.maxRuntime === undefined ? undefined : parseDuration(job.limits.maxRuntime);
   return {
     name: job.name,
@@ -106,7 +120,18 @@ function resolveJob(file: JobsFile, job: JobConfig, state: ResolvedState): Resol
       applicationPasswordEnv: wordpress.applicationPasswordEnv ?? 'WORDPRESS_APP_PASSWORD',
     },
     state,
-    source: groups ? { kind: 'groups', groups, delta, count } : { kind: 'users', ...users, delta, count },
+    source: groups
+      ? { kind: 'groups', groups, delta, count }
+      : fromQuery && query !== undefined
+        ? {
+            kind: 'users',
+            ...(fromQuery.filter === undefined ? {} : { filter: fromQuery.filter }),
+            ...(fromQuery.search === undefined ? {} : { search: fromQuery.search }),
+            delta,
+            count: fromQuery.count ?? count,
+            query: { text: query, equivalent: describeSourceQuery(fromQuery) },
+          }
+        : { kind: 'users', ...users, delta, count },
     match: job.match,
     actions: job.actions,
     deleteScope:
@@ -114,15 +139,18 @@ function resolveJob(file: JobsFile, job: JobConfig, state: ResolvedState): Resol
         ? 'managed'
         : { domains: job.deleteScope.domains.map((domain) => domain.replace(/^@/, '').toLowerCase()) },
     guests: job.guests,
+    usernames: job.usernames,
     protect: job.protect,
     adoption: job.adoption,
     map: resolveMap(job.map),
     roles: job.roles,
     avatar: job.avatar,
+    wordpressEmails: job.wordpressEmails,
     notify: job.notify,
     safety: { maxDeletes: parseMaxDeletes(job.safety.maxDeletes) },
     limits: {
-      pageSize: job.limits.pageSize,
+      // $top in source.query is the page size the administrator tested.
+      pageSize: fromQuery?.pageSize ?? job.limits.pageSize,
       concurrency: job.limits.concurrency,
       ...(maxRuntime === undefined ? {} : { maxRuntime }),
     },

@@ -4,16 +4,25 @@
 // The larger sections of a job are defined beside it: connection-schema.ts, map-schema.ts,
 // roles-schema.ts and scope-schema.ts (source, actions, deleteScope, safety).
 import { z } from 'zod';
+import { needsEventualConsistency } from '../graph/users-query.ts';
 import { graphFields, graphOverride, stateSettings, wordpressOverride } from './connection-schema.ts';
-import { mapSettings } from './map-schema.ts';
+import { mapSettings, writtenMapReadsManager } from './map-schema.ts';
 import { rolesSettings } from './roles-schema.ts';
 import { actionsSettings, deleteScopeSettings, safetySettings, sourceSettings } from './scope-schema.ts';
+import { parseSourceQuery } from './source-query.ts';
 
 export const jobNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const matchRules = ['objectId', 'email', 'username', 'shortLogin'] as const;
 
-/** Where Entra sign-in plugins for WordPress keep a user's object ID (WPO365: aadObjectId). */
-export const defaultObjectIdKeys = ['aadObjectId'] as const;
+/**
+ * Where WordPress plugins that sign in with or sync from Entra keep a user's object ID, as
+ * their code and documentation show: WPO365 (aadObjectId) and miniOrange User Sync
+ * (AD_SYNC_ID). The README's table lists the others and why they are not here.
+ */
+export const defaultObjectIdKeys = ['aadObjectId', 'AD_SYNC_ID'] as const;
+const objectIdKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
+  error: 'must be a user meta key: letters, digits, _ and -, not starting with _',
+});
 export const avatarSizes = [
   '48x48',
   '64x64',
@@ -54,6 +63,12 @@ export const jobSchema = z
       .enum(['ignore', 'include'])
       .default('ignore')
       .describe('Whether guest (B2B) users are synced. Default: ignore.'),
+    usernames: z
+      .enum(['derive', 'strict'])
+      .default('derive')
+      .describe(
+        "What a new user gets whose mapped user_login WordPress refuses (an apostrophe, emoji, right-to-left script, over 60 characters): derive gives a login WordPress accepts, made from the mapped one with a short suffix from the object ID (e.g. sean.obrien-k3j9x2@contoso.com), and reports it in the result row; strict reports the user as an error instead. A login WordPress accepts is kept as mapped, and an existing user's login never changes. On a multisite network new logins follow the network's rule (lower-case letters and digits). Default: derive.",
+      ),
     protect: z
       .array(z.string().min(1))
       .default([])
@@ -61,15 +76,19 @@ export const jobSchema = z
     adoption: z
       .strictObject({
         objectIdKeys: z
-          .array(
-            z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
-              error: 'must be a user meta key: letters, digits, _ and -, not starting with _',
-            }),
-          )
+          .array(objectIdKey)
           .max(10)
           .default([...defaultObjectIdKeys])
           .describe(
-            'User meta keys in which other Entra sign-in plugins keep the Entra object ID (WPO365: aadObjectId). An account carrying the same object ID under one of them is linked without approval. Default: [aadObjectId].',
+            'User meta keys in which other Entra plugins keep the Entra object ID (WPO365: aadObjectId, miniOrange User Sync: AD_SYNC_ID). An account carrying the same object ID under one of them is linked without approval. Default: [aadObjectId, AD_SYNC_ID].',
+          ),
+        writeObjectIdKeys: z
+          .array(objectIdKey)
+          .max(10)
+          .default([])
+          .refine((keys) => new Set(keys).size === keys.length, { error: 'must not list a key twice' })
+          .describe(
+            "User meta keys the job also writes the Entra object ID to when it creates or links an account, so the site's SSO plugin finds the account (WPO365: aadObjectId); needs the companion plugin. Keys already holding another value are left alone. Default: [] (none).",
           ),
         withoutCompanionPlugin: z
           .enum(['refuse', 'link'])
@@ -94,6 +113,12 @@ export const jobSchema = z
       })
       .prefault({})
       .describe('Profile photos (served by the companion plugin).'),
+    wordpressEmails: z
+      .enum(['quiet', 'send'])
+      .default('quiet')
+      .describe(
+        'The emails WordPress itself sends when the job changes an account ("Email Changed" to the old address, "Password Changed", a network\'s new-user notice): quiet sends none of them (needs the companion plugin), send lets WordPress send them as for any other change. Default: quiet.',
+      ),
     notify: z
       .strictObject({
         email: z
@@ -151,7 +176,44 @@ export const jobSchema = z
       .prefault({})
       .describe('How much work one run does and how fast.'),
   })
+  .superRefine(checkManagerSource)
   .describe('One sync job.');
+
+/**
+ * The manager is read with $expand=manager on /users, which Graph refuses in advanced
+ * queries ($search, ne/not/endsWith filters) and which user delta and group member
+ * listings answer in other shapes. ($count, an advanced query too, is only left out.)
+ */
+function checkManagerSource(
+  job: { map: Record<string, unknown>; source: z.output<typeof sourceSettings> },
+  ctx: z.RefinementCtx,
+): void {
+  if (!writtenMapReadsManager(job.map)) return;
+  const refuse = (path: PropertyKey[], why: string) =>
+    ctx.addIssue({
+      code: 'custom',
+      path: ['source', ...path],
+      message: `the map reads the manager, which Graph gives only with $expand=manager on a plain /users listing, and ${why}`,
+    });
+  // A source.query stands for source.users: judge what it maps to, and point at it.
+  const fromQuery = job.source.query === undefined ? undefined : parseSourceQuery(job.source.query);
+  const users = fromQuery?.ok ? fromQuery.mapping : job.source.users;
+  const at = (key: 'search' | 'filter') => (fromQuery ? ['query'] : ['users', key]);
+  const advanced =
+    'Graph does not support $expand in advanced queries ($search, ne/not/endsWith filters); use a plain filter (eq, startsWith, in), or remove the manager mappings';
+  if (job.source.delta)
+    refuse(
+      ['delta'],
+      'delta queries do not expand it; set source.delta: false or remove the manager mappings',
+    );
+  else if (job.source.groups)
+    refuse(
+      ['groups'],
+      'group member listings do not expand it; use source.users (with a filter) or remove the manager mappings',
+    );
+  else if (users?.search) refuse(at('search'), advanced);
+  else if (needsEventualConsistency({ filter: users?.filter, count: false })) refuse(at('filter'), advanced);
+}
 
 export const jobsFileSchema = z
   .strictObject({

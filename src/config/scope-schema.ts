@@ -3,6 +3,7 @@
 // users a deletion may touch, and how many in one run).
 import { z } from 'zod';
 import { domainText } from './connection-schema.ts';
+import { parseSourceQuery } from './source-query.ts';
 
 const domainName = new RegExp(`^@?${domainText}$`);
 
@@ -30,14 +31,46 @@ export const sourceSettings = z
       .boolean()
       .default(true)
       .describe('Ask Graph for @odata.count (an advanced query); set false for Azure AD B2C. Default: true.'),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A Graph users query as WPO365 or miniOrange take it, e.g. "myorganization/users?$filter=accountEnabled eq true&$top=10": $filter, $search, $count and $top (page size) are used, $select is ignored; instead of source.users.filter and search.',
+      ),
   })
   .superRefine((source, ctx) => {
-    if ((source.users === undefined) === (source.groups === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'needs exactly one of users: or groups:' });
+    const refuse = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const usersSource = source.users !== undefined || source.query !== undefined;
+    if (usersSource === (source.groups !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          source.query === undefined
+            ? 'needs exactly one of users: or groups:'
+            : 'query: reads users, so it cannot be combined with groups:',
+      });
+    }
+    const parsed = source.query === undefined ? undefined : parseSourceQuery(source.query);
+    if (parsed && !parsed.ok) refuse(['query'], parsed.message);
+    if (
+      source.query !== undefined &&
+      (source.users?.filter !== undefined || source.users?.search !== undefined)
+    ) {
+      refuse(
+        ['query'],
+        'cannot be combined with source.users.filter or source.users.search; keep one of them (check shows the structured form of the query)',
+      );
     }
     if (!source.delta) return;
     // What Graph's user delta cannot do, refused where the file asks for it.
-    const refuse = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const mapped = parsed?.ok ? parsed.mapping : undefined;
+    if (mapped?.filter !== undefined || mapped?.search !== undefined) {
+      refuse(
+        ['query'],
+        'Graph delta queries can neither $filter nor $search users; remove them from source.query or set source.delta: false',
+      );
+    }
     if (source.users?.search) {
       refuse(
         ['users', 'search'],

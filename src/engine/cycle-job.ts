@@ -1,7 +1,8 @@
 // Turns a resolved jobs.yaml job into what one cycle needs: the Graph request, the
 // planner's settings and the user mapping.
-import { attributesOfMap } from '../config/mapping.ts';
+import { attributesOfMap, mapReadsManager } from '../config/mapping.ts';
 import type { ResolvedJob } from '../config/resolve.ts';
+import { ActionableError, ExitCode } from '../errors.ts';
 import { transitiveUsersPath } from '../graph/groups.ts';
 import { needsEventualConsistency, usersDeltaPath, usersRequestPath } from '../graph/users-query.ts';
 import { mapEntraUser, type RoleRule, type UserMappingSettings } from '../rules/map-user.ts';
@@ -22,6 +23,8 @@ export interface RunFacts {
   privilegedRoles: ReadonlySet<string>;
   /** The site stores the sync's marker meta (it has the companion plugin). */
   siteKeepsMarkers: boolean;
+  /** The companion plugin takes object-ID keys for SSO plugins (adoption.writeObjectIdKeys). */
+  siteTakesObjectIdKeys?: boolean;
   /** Object IDs of the source groups (source.groups), resolved from names. */
   sourceGroupIds?: readonly string[];
   roleRules?: readonly RoleRule[];
@@ -34,8 +37,20 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
     search: users?.search,
     select: selectedAttributes(job),
     pageSize: job.limits.pageSize,
-    count: users ? job.source.count : false,
+    expandManager: mapReadsManager(job.map),
+    // Graph cannot count and expand in one query; the count only feeds progress lines.
+    count: users && !mapReadsManager(job.map) ? job.source.count : false,
   };
+  // The schema checks source.users; a filter or search from source.query is checked here.
+  if (query.expandManager && needsEventualConsistency({ ...query, count: false })) {
+    throw new ActionableError(
+      `Job "${job.name}": the map reads the manager, but the job's query is an advanced one ($search, or a ne/not/endsWith filter), in which Graph does not support $expand=manager.`,
+      {
+        exitCode: ExitCode.usage,
+        hint: 'Use a plain filter (eq, startsWith, in) in the source, or remove the manager mappings from the map.',
+      },
+    );
+  }
   const mapping: UserMappingSettings = {
     map: job.map,
     guests: job.guests,
@@ -73,6 +88,8 @@ export function toCycleJob(job: ResolvedJob, facts: RunFacts): CycleJob {
         linkWithoutPlugin: job.adoption.withoutCompanionPlugin === 'link',
       },
       writeMarkers: facts.siteKeepsMarkers,
+      writeObjectIdKeys: facts.siteTakesObjectIdKeys ? job.adoption.writeObjectIdKeys : [],
+      usernames: job.usernames,
       privilegedRoles: job.roles.allowPrivileged ? new Set() : facts.privilegedRoles,
     },
     concurrency: job.limits.concurrency,

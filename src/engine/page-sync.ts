@@ -3,6 +3,7 @@
 import type { EntraUser } from '../model/entra-user.ts';
 import type { DesiredUser, UnmappedUser } from '../rules/desired-user.ts';
 import { type LoginRule, loginCandidates } from '../rules/login-policy.ts';
+import { fillManagerUserIds } from '../rules/map-user.ts';
 import type { MatchRule } from '../rules/match-user.ts';
 import { planPage } from '../rules/plan.ts';
 import type { WordPressUserIndex } from '../rules/user-index.ts';
@@ -26,7 +27,13 @@ export function matchKeys(
   loginRule?: LoginRule | undefined,
 ): UserLookupKeys {
   return {
-    objectIds: users.map((user) => user.objectId),
+    // Managers too, so that manager.wordpressUserId finds their accounts.
+    objectIds: [
+      ...users.map((user) => user.objectId),
+      ...users.flatMap((user) =>
+        user.managerUserId?.managerObjectId ? [user.managerUserId.managerObjectId] : [],
+      ),
+    ],
     emails: users.flatMap((user) => (user.email ? [user.email] : [])),
     logins: users.flatMap((user) => [
       ...(rules.includes('username') ? [user.login, user.userPrincipalName].filter(Boolean) : [user.login]),
@@ -57,6 +64,7 @@ export async function syncPage(
   index: WordPressUserIndex,
 ): Promise<AppliedChange[]> {
   const { job, context } = run;
+  fillManagerUserIds(mapped.desired, (objectId) => index.byObjectId(objectId)[0]?.id);
   const plan = planPage({
     desired: mapped.desired,
     unmapped: mapped.unmapped,

@@ -9,7 +9,18 @@ export interface UsersQuery {
   pageSize: number;
   /** Ask for @odata.count (needs ConsistencyLevel; not supported by B2C tenants). */
   count: boolean;
+  /** Read each user's manager (its object ID) with the page: $expand=manager($select=id). */
+  expandManager?: boolean | undefined;
 }
+
+/**
+ * Graph returns at most 100 users a page when a listing expands a relationship, whatever
+ * $top says; asking for 100 keeps the page size the job sees the one Graph sends.
+ */
+export const expandPageLimit = 100;
+
+/** The $expand that reads a user's manager: its object ID only. */
+export const managerExpand = 'manager($select=id)';
 
 const advancedFilter = /\b(ne|not)\b|\bendsWith\s*\(|\/\$count\b/i;
 
@@ -23,7 +34,11 @@ export function usersRequestPath(query: UsersQuery, resource = '/users'): string
   const select = [...new Set(['id', ...query.select])];
   const params = new URLSearchParams();
   params.set('$select', select.join(','));
-  params.set('$top', String(query.pageSize));
+  if (query.expandManager) params.set('$expand', managerExpand);
+  params.set(
+    '$top',
+    String(query.expandManager ? Math.min(query.pageSize, expandPageLimit) : query.pageSize),
+  );
   if (query.filter) params.set('$filter', query.filter);
   if (query.search) params.set('$search', query.search);
   // Graph ignores $count without ConsistencyLevel and rejects advanced queries without $count.

@@ -1,14 +1,20 @@
 // Which login a new WordPress user gets. A job maps a login value (normally the UPN); a
 // site may not accept it as it is. On a multisite network WordPress accepts only
 // lowercase letters and digits (wpmu_validate_user_signup), so a UPN can never be a login
-// there and the login is derived from it. The rule is a value of its own so that
-// another one (WordPress's single-site registration rule) can stand beside it.
+// there and the login is derived from it. A single site accepts what validate_username()
+// leaves unchanged, up to 60 characters: most UPNs, but not an apostrophe, an emoji,
+// right-to-left script or a long guest or B2C UPN.
 //
 // A derived login must be stable: the same person gets the same login on a retry or
-// after a crash. It is derived from the person's data alone, the readable part of the
-// mapped login first and, when that is taken, too short or too long, the readable part
-// with a short suffix from a hash of the Entra object ID; never from a counter, which
-// would depend on the order people are read in.
+// after a crash. It is derived from the person's data alone, never from a counter, which
+// would depend on the order people are read in. On a network the readable part of the
+// mapped login comes first and, when that is taken, too short or too long, the readable
+// part with a short suffix from a hash of the Entra object ID. On a single site only the
+// few logins WordPress refuses are derived, and always with the suffix: the readable part
+// alone ("sean.obrien@contoso.com" for "sean.o'brien@contoso.com") may be another
+// person's UPN, who would then find their login taken.
+import { readableGuestName } from './map-user.ts';
+import { toWordPressLogin } from './wordpress-normalise.ts';
 
 /** The network rule; `reservedLogins` are the network's illegal names (never given). */
 export interface NetworkLoginRule {
@@ -16,12 +22,21 @@ export interface NetworkLoginRule {
   reservedLogins: readonly string[];
 }
 
-/** How new users' logins are chosen; undefined in the planner means "as mapped". */
-export type LoginRule = NetworkLoginRule;
+/** A single site's rule: a login WordPress accepts is kept as mapped, others are derived. */
+export interface RegistrationLoginRule {
+  kind: 'registration';
+}
+
+/** How new users' logins are chosen; undefined in the planner means the registration rule. */
+export type LoginRule = NetworkLoginRule | RegistrationLoginRule;
+
+export const registrationRule: RegistrationLoginRule = { kind: 'registration' };
 
 /** WordPress's bounds for a network login. */
 export const networkLoginMinLength = 4;
 export const networkLoginMaxLength = 60;
+/** wp_insert_user() refuses a longer login (user_login_too_long). */
+export const loginMaxLength = 60;
 const suffixLength = 6;
 
 /** Names core reserves when the network's illegal_names option is empty. */
@@ -41,12 +56,22 @@ export const defaultReservedLogins = [
  * site, and the planner takes the first that nobody else has. Always at least one.
  */
 export function loginCandidates(rule: LoginRule, mappedLogin: string, objectId: string): string[] {
-  return networkLoginCandidates(mappedLogin, objectId, rule.reservedLogins);
+  if (rule.kind === 'network') return networkLoginCandidates(mappedLogin, objectId, rule.reservedLogins);
+  const asMapped = toWordPressLogin(mappedLogin);
+  return [asMapped.ok ? asMapped.login : derivedLogin(mappedLogin, objectId)];
 }
 
-/** Whether `login` is one the rule accepts for a new user (existing logins are never changed). */
-export function acceptsLogin(rule: LoginRule, login: string): boolean {
-  return isNetworkLogin(login, rule.reservedLogins);
+/**
+ * Why the site would refuse `login` for a new user as it is (existing logins are never
+ * changed), with what to map instead; undefined where it accepts it.
+ */
+export function loginRefusal(rule: LoginRule, login: string): string | undefined {
+  if (rule.kind === 'registration') {
+    const check = toWordPressLogin(login);
+    return check.ok ? undefined : check.reason;
+  }
+  if (isNetworkLogin(login, rule.reservedLogins)) return undefined;
+  return `the username "${login}" is not one a multisite network accepts (${networkLoginMinLength} to ${networkLoginMaxLength} lower-case letters and digits, not digits only, not a reserved name); map user_login to an attribute that is`;
 }
 
 export function isNetworkLogin(login: string, reserved: readonly string[] = defaultReservedLogins): boolean {
@@ -71,6 +96,40 @@ function networkLoginCandidates(
   const suffixed = /^[0-9]+$/.test(withSuffix) ? `u${withSuffix.slice(1)}` : withSuffix;
   const candidates = isNetworkLogin(readable, reserved) ? [readable, suffixed] : [suffixed];
   return [...new Set(candidates)];
+}
+
+/**
+ * A login WordPress accepts for a mapped one it refuses: what its registration rule keeps
+ * (accents spelled out, then only a-z 0-9 space _ . - @, white space collapsed) with "-"
+ * and the object ID's suffix before the "@domain", shortened to 60 characters. Where
+ * nothing readable is left (emoji, right-to-left script) the name part is "user".
+ */
+export function derivedLogin(mappedLogin: string, objectId: string): string {
+  const value = readableGuestName(mappedLogin.trim());
+  const at = value.lastIndexOf('@');
+  const name = strictLogin(at < 0 ? value : value.slice(0, at));
+  const domain = at < 0 ? '' : strictLogin(value.slice(at + 1)).replace(/[\s@]/g, '');
+  const readable = /[a-z0-9]/i.test(name) ? name : 'user';
+  const tail = `-${objectIdSuffix(objectId)}`;
+  // The domain says which tenant the person is from; it is dropped only where it would
+  // leave less than eight characters of the name.
+  const keepDomain =
+    domain !== '' &&
+    /[a-z0-9]/i.test(domain) &&
+    Math.min(readable.length, 8) + tail.length + domain.length + 1 <= loginMaxLength;
+  const room = loginMaxLength - tail.length - (keepDomain ? domain.length + 1 : 0);
+  const head = readable.slice(0, room).replace(/[\s._@-]+$/, '') || 'user';
+  return `${head}${tail}${keepDomain ? `@${domain}` : ''}`;
+}
+
+/** sanitize_user($login, true) after remove_accents(): what WordPress itself would keep. */
+function strictLogin(value: string): string {
+  return transliterate(value.replace(/<[^>]*>/g, ''))
+    .replace(/%[a-f0-9]{2}/gi, '')
+    .replace(/&.+?;/g, '')
+    .replace(/[^a-z0-9 _.\-@]/gi, '')
+    .trim()
+    .replace(/\s+/g, ' ');
 }
 
 /**

@@ -1,6 +1,6 @@
 // Turns an Entra user into the WordPress user a job wants, or into a row
 // that says in plain words why it cannot.
-import type { Mapping } from '../config/mapping.ts';
+import { isManagerUserIdMapping, type Mapping } from '../config/mapping.ts';
 import type { ProfileField } from '../model/wordpress-user.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
 import { evaluateMapping } from './evaluate-mapping.ts';
@@ -97,8 +97,10 @@ export function mapEntraUser(
       `no username: ${describeMapping(settings.map.user_login)} is empty; map user_login to an attribute every user has`,
     );
   }
-  const login = toWordPressLogin(guest ? readableGuestName(loginSource) : loginSource);
-  if (!login.ok) return unmapped('error', login.reason);
+  const mappedLogin = guest ? readableGuestName(loginSource) : loginSource;
+  // A login WordPress would refuse is left as mapped: only a new user needs one, and the
+  // planner derives it or reports it by the job's usernames setting (login-policy.ts).
+  const login = toWordPressLogin(mappedLogin);
   const profile: DesiredUser['profile'] = {};
   for (const [field, key] of profileSources) {
     const mapping = settings.map[key] as Mapping | undefined;
@@ -106,8 +108,11 @@ export function mapEntraUser(
     profile[field] = evaluateMapping(mapping, user) ?? '';
   }
   const meta: Record<string, string> = {};
-  for (const [key, mapping] of Object.entries(settings.map.meta))
-    meta[key] = evaluateMapping(mapping, user) ?? '';
+  const managerUserIdKeys: string[] = [];
+  for (const [key, mapping] of Object.entries(settings.map.meta)) {
+    if (isManagerUserIdMapping(mapping)) managerUserIdKeys.push(key);
+    meta[key] = isManagerUserIdMapping(mapping) ? '' : (evaluateMapping(mapping, user) ?? '');
+  }
   const ruleRoles = (settings.roleRules ?? [])
     .filter((rule) => rule.members.has(objectId.toLowerCase()))
     .map((rule) => rule.role);
@@ -116,13 +121,41 @@ export function mapEntraUser(
   return {
     objectId,
     userPrincipalName,
-    login: login.login,
+    login: login.ok ? login.login : mappedLogin.trim(),
     email: email.trim(),
     profile,
     roles,
     meta,
     guest,
+    ...(managerUserIdKeys.length > 0
+      ? { managerUserId: { managerObjectId: managerIdOf(user), metaKeys: managerUserIdKeys } }
+      : {}),
   };
+}
+
+/** The object ID of $expand=manager($select=id): absent or null for a user without a manager. */
+function managerIdOf(user: Record<string, unknown>): string {
+  const manager = user.manager;
+  if (typeof manager !== 'object' || manager === null) return '';
+  const id = (manager as Record<string, unknown>).id;
+  return typeof id === 'string' ? id : '';
+}
+
+/**
+ * Fills the meta keys mapped to manager.wordpressUserId from the accounts known so far:
+ * the WordPress user ID of the account carrying the manager's object ID, or '' while the
+ * manager has no synced account (a later page or run fills it in).
+ */
+export function fillManagerUserIds(
+  users: readonly DesiredUser[],
+  accountIdOf: (objectId: string) => number | undefined,
+): void {
+  for (const user of users) {
+    if (!user.managerUserId) continue;
+    const { managerObjectId, metaKeys } = user.managerUserId;
+    const id = managerObjectId ? accountIdOf(managerObjectId) : undefined;
+    for (const key of metaKeys) user.meta[key] = id === undefined ? '' : String(id);
+  }
 }
 
 /**

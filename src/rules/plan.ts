@@ -7,7 +7,7 @@ import { type AdoptionSettings, type ApprovedAdoptions, judgeAdoption } from './
 import type { Change, ChangeSubject, CreateBody } from './change.ts';
 import { type Claims, PageClaims } from './claims.ts';
 import type { DesiredUser, UnmappedUser } from './desired-user.ts';
-import { type LoginRule, loginCandidates } from './login-policy.ts';
+import { type LoginRule, loginCandidates, loginRefusal, registrationRule } from './login-policy.ts';
 import { type MatchRule, matchUser } from './match-user.ts';
 import { jobsOf, objectIdOf, type WordPressUserIndex } from './user-index.ts';
 import { displayNameMaxLength, emailKey, loginKey, storedNameField } from './wordpress-normalise.ts';
@@ -24,15 +24,25 @@ export interface PlanSettings {
   /** False where WordPress drops the sync's marker meta (no companion plugin): never plan writing it. */
   writeMarkers?: boolean | undefined;
   /**
+   * Meta keys the site's SSO plugin looks users up by, written with the object ID on
+   * create and link (empty where the companion plugin cannot take them).
+   */
+  writeObjectIdKeys?: readonly string[] | undefined;
+  /**
    * Roles this job may not grant (able to manage options or promote users), unless
    * roles.allowPrivileged: remembered roles of a disabled account are checked too.
    */
   privilegedRoles: ReadonlySet<string>;
   /**
-   * How new users' logins are chosen where the site does not take the mapped one (a
-   * multisite network); undefined: the mapped login as it is.
+   * Which logins the site accepts for new users: a multisite network's rule, or (when
+   * undefined) a single site's.
    */
   loginRule?: LoginRule | undefined;
+  /**
+   * derive (the default): a new user whose mapped login the site refuses gets one the rule
+   * derives; strict: an error row instead.
+   */
+  usernames?: 'derive' | 'strict' | undefined;
 }
 
 export interface PlanInput {
@@ -123,18 +133,40 @@ function planOne(desired: DesiredUser, input: PlanInput, claims: PageClaims): Ch
     }
     return change;
   }
-  if (settings.loginRule) {
-    const login = freeLogin(desired, settings.loginRule, index, claims);
-    if (!login) {
-      return {
-        action: 'error',
-        subject,
-        reason: `no free username for ${desired.login}: every username the network allows for this person (${loginCandidates(settings.loginRule, desired.login, desired.objectId).join(', ')}) belongs to another user; map user_login differently`,
-      };
-    }
-    return planCreate({ ...desired, login }, input, claims, { ...subject, wordpressLogin: login });
+  return planNewUser(desired, input, claims, subject);
+}
+
+/**
+ * A person with no WordPress user yet: created with the mapped login where the site accepts
+ * it, else with one the rule derives (reported in the row), or, with usernames: strict, an
+ * error row that says what to do.
+ */
+function planNewUser(
+  desired: DesiredUser,
+  input: PlanInput,
+  claims: PageClaims,
+  subject: ChangeSubject,
+): Change {
+  const { index, settings } = input;
+  const rule = settings.loginRule ?? registrationRule;
+  const refusal = loginRefusal(rule, desired.login);
+  if (settings.usernames === 'strict' || (rule.kind === 'registration' && !refusal)) {
+    if (!refusal) return planCreate(desired, input, claims, subject);
+    return {
+      action: 'error',
+      subject,
+      reason: `${desired.userPrincipalName || desired.objectId}: ${refusal}; or set usernames: derive, which gives such a person a login the site accepts`,
+    };
   }
-  return planCreate(desired, input, claims, subject);
+  const login = freeLogin(desired, rule, index, claims);
+  if (!login) {
+    return {
+      action: 'error',
+      subject,
+      reason: `no free username for ${desired.login}: every username the site allows for this person (${loginCandidates(rule, desired.login, desired.objectId).join(', ')}) belongs to another user; map user_login differently`,
+    };
+  }
+  return planCreate({ ...desired, login }, input, claims, { ...subject, wordpressLogin: login });
 }
 
 /**
@@ -189,10 +221,13 @@ function planCreate(
   if (!settings.create) {
     return { action: 'skipped', subject, reason: 'not in WordPress and actions.create is off' };
   }
-  return { action: 'create', subject, desired, body: createBody(desired, settings.jobName) };
+  return { action: 'create', subject, desired, body: createBody(desired, settings.jobName, settings) };
 }
 
-function createBody(desired: DesiredUser, jobName: string): CreateBody {
+/** The REST field of the companion plugin that takes object-ID keys (key → object ID). */
+export const objectIdKeysField = 'entra_wp_sync_object_id_keys';
+
+function createBody(desired: DesiredUser, jobName: string, settings: PlanSettings): CreateBody {
   const body: CreateBody = {
     username: desired.login,
     email: desired.email,
@@ -209,7 +244,21 @@ function createBody(desired: DesiredUser, jobName: string): CreateBody {
     const stored = storedValue(field, value);
     if (stored !== '' || !filledInByWordPress.has(field)) body[field] = stored;
   }
+  const keys = settings.writeMarkers === false ? [] : (settings.writeObjectIdKeys ?? []);
+  if (keys.length > 0)
+    body[objectIdKeysField] = Object.fromEntries(keys.map((key) => [key, desired.objectId]));
   return body;
+}
+
+/**
+ * The object-ID keys an account still lacks. A key holding another object ID is left
+ * alone: it points the SSO plugin at someone else, which a person must sort out.
+ */
+function missingObjectIdKeys(user: WordPressUser, settings: PlanSettings): string[] {
+  const linked = user.entra_wp_sync_identity?.linkedObjectIds;
+  // Without the identity field the current values are unknown: writing blind would repeat every run.
+  if (!linked || settings.writeMarkers === false) return [];
+  return (settings.writeObjectIdKeys ?? []).filter((key) => linked[key] === undefined);
 }
 
 function planUpdate(
@@ -276,6 +325,11 @@ function planUpdate(
     patch.meta = meta;
     fields.push(...Object.keys(meta).map((key) => `meta.${key}`));
   }
+  const missingKeys = missingObjectIdKeys(user, settings);
+  if (missingKeys.length > 0) {
+    patch[objectIdKeysField] = Object.fromEntries(missingKeys.map((key) => [key, desired.objectId]));
+    fields.push(...missingKeys.map((key) => `meta.${key}`));
+  }
   if (user.member === false) {
     if (!settings.create) {
       return { action: 'skipped', subject, reason: 'not a member of this site and actions.create is off' };
@@ -287,7 +341,12 @@ function planUpdate(
   }
   if (disabled) return { action: 'restore', subject, desired, user, fields, patch };
   if (fields.length === 0) return { action: 'unchanged', subject, desired, user };
-  const markerFields = [metaKeys.objectId, metaKeys.jobs, metaKeys.managedFields].map((key) => `meta.${key}`);
+  const markerFields = [
+    metaKeys.objectId,
+    metaKeys.jobs,
+    metaKeys.managedFields,
+    ...(settings.writeObjectIdKeys ?? []),
+  ].map((key) => `meta.${key}`);
   const onlyMarker = fields.every((field) => markerFields.includes(field));
   if (!settings.update && !onlyMarker) {
     return {

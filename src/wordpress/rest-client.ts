@@ -36,6 +36,11 @@ export interface WordPressClientOptions {
   retryBaseDelayMs?: number;
   /** Gets each retry and its wait at debug level. */
   logger?: Logger | undefined;
+  /**
+   * Ask the companion plugin to let WordPress send its own emails (email or password
+   * changed, new user) about the changes this client makes; without it they are not sent.
+   */
+  wordpressEmails?: 'quiet' | 'send' | undefined;
 }
 
 export interface WordPressResponse<T> {
@@ -80,6 +85,7 @@ export class WordPressClient {
   readonly #timeoutMs: number;
   readonly #retryPolicy: RetryPolicy;
   readonly #logger: Logger | undefined;
+  readonly #sendsWordPressEmails: boolean;
   /** `pretty` uses /wp-json/, `plain` uses /index.php?rest_route= on sites without permalinks. */
   #routeStyle: RouteStyle = 'pretty';
   requestCount = 0;
@@ -101,6 +107,7 @@ export class WordPressClient {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#retryPolicy = retryPolicyWith(options.retries, options.retryBaseDelayMs ?? 250);
     this.#logger = options.logger;
+    this.#sendsWordPressEmails = options.wordpressEmails === 'send';
     this.#dispatcher = new Agent({
       connections: options.connections ?? 8,
       headersTimeout: this.#timeoutMs,
@@ -284,6 +291,7 @@ export class WordPressClient {
           accept: 'application/json',
           // The companion plugin records email and login changes made by anyone but the sync.
           'x-entra-wp-sync': '1',
+          ...(this.#sendsWordPressEmails ? { 'x-entra-wp-sync-emails': 'send' } : {}),
           ...(upload
             ? {
                 ...upload.headers,

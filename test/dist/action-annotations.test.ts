@@ -90,7 +90,8 @@ describe('annotations', () => {
 
   it('users that failed: one warning per reason with the count and two of them, capped, and fail-on decides the step', async () => {
     harness = await startSyncHarness(tenantWithSixReasons());
-    await harness.writeConfig();
+    // strict: usernames WordPress refuses stay reasons of their own (derive would make them up).
+    await harness.writeConfig({ usernames: 'strict' });
     const run = async (failOn: string) => {
       const files = await runnerFiles(harness!.directory, `fail-on-${failOn}`);
       const result = await startActionMain(

@@ -2,6 +2,7 @@
 // WordPress: each one is created exactly as WordPress stores it, or becomes a result row
 // that names the user, says why and what to do; the run goes on and a rerun writes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectIdSuffix } from '../../src/rules/login-policy.ts';
 import { type FakeUser, generateUsers } from '../fixtures/fake-graph/index.ts';
 import {
   type SyncHarness,
@@ -143,17 +144,17 @@ const cases: BadUserCase[] = [
   plainCase('an upper-case mail: stored as Entra has it', { mail: 'Upper.Case@CONTOSO.COM' }, {}),
   plainCase('a plus-addressed mail: stored with the tag', { mail: 'pat+intranet@contoso.com' }, {}),
   // Usernames
-  {
-    name: "a 61-character UPN: reported with WordPress's 60-character limit and what to map instead",
-    user: entra({ userPrincipalName: tooLong }),
-    failed: [/longer than WordPress's 60 characters/, /map user_login to a shorter attribute/],
-  },
+  plainCase(
+    "a 61-character UPN: created under a login cut to WordPress's 60 characters, with the object ID's suffix",
+    { userPrincipalName: tooLong },
+    (user) => ({ username: `${'a'.repeat(41)}-${objectIdSuffix(user.id)}@contoso.com` }),
+  ),
   plainCase('a UPN of exactly 60 characters: created', { userPrincipalName: sixty }, {}),
-  {
-    name: 'an apostrophe in the UPN: reported, since WordPress usernames do not allow it',
-    user: entra({ userPrincipalName: "o'brien@contoso.com" }),
-    failed: [/characters WordPress does not allow \('\)/, /map user_login to another attribute/],
-  },
+  plainCase(
+    'an apostrophe in the UPN: created under a login without it, with the suffix',
+    { userPrincipalName: "o'brien@contoso.com" },
+    (user) => ({ username: `obrien-${objectIdSuffix(user.id)}@contoso.com` }),
+  ),
   plainCase(
     'accents in the UPN: the username drops them as WordPress does',
     {
@@ -174,16 +175,16 @@ const cases: BadUserCase[] = [
     user: entra({ userPrincipalName: 'jose@contoso.com', mail: 'jose.b@contoso.com' }),
     failed: [new RegExp(`also the username of Entra user ${accentFirst.id}`), /rename one of them in Entra/],
   },
-  {
-    name: 'an emoji in the UPN: reported with the character WordPress refuses',
-    user: entra({ userPrincipalName: 'party🎉@contoso.com' }),
-    failed: [/characters WordPress does not allow \(🎉\)/, /map user_login/],
-  },
-  {
-    name: 'a control character in the UPN: reported',
-    user: entra({ userPrincipalName: 'bell\u0007@contoso.com' }),
-    failed: [/characters WordPress does not allow/, /map user_login/],
-  },
+  plainCase(
+    'an emoji in the UPN: created under a login without it, with the suffix',
+    { userPrincipalName: 'party🎉@contoso.com' },
+    (user) => ({ username: `party-${objectIdSuffix(user.id)}@contoso.com` }),
+  ),
+  plainCase(
+    'a control character in the UPN: created under a login without it, with the suffix',
+    { userPrincipalName: 'bell\u0007@contoso.com' },
+    (user) => ({ username: `bell-${objectIdSuffix(user.id)}@contoso.com` }),
+  ),
   {
     name: 'no UPN at all: reported as having no username',
     user: (() => {
@@ -326,11 +327,14 @@ const cases: BadUserCase[] = [
     },
     { email: 'Jane.Doe@Gmail.com' },
   ),
-  {
-    name: 'a B2C UPN over 60 characters: reported, pointing at the B2C identities',
-    user: entra({ userPrincipalName: b2cLongTenant, mail: null }),
-    failed: [/longer than WordPress's 60 characters/, /identities\[signInType=emailAddress\]/],
-  },
+  plainCase(
+    'a B2C UPN over 60 characters: created under a login cut to 60, the domain kept',
+    { userPrincipalName: b2cLongTenant, mail: null },
+    (user) => ({
+      username: `f1e2d3c4-0000-4000-8000-00-${objectIdSuffix(user.id)}@contosob2c.onmicrosoft.com`,
+      email: b2cLongTenant,
+    }),
+  ),
 ];
 
 /** Ordinary users around the odd ones: they must all be created whatever the others do. */

@@ -6,8 +6,10 @@ import {
   loginCandidates,
   objectIdSuffix,
   readablePart,
+  registrationRule,
 } from '../../src/rules/login-policy.ts';
 import { planRemovals, type RemovalSettings } from '../../src/rules/removals.ts';
+import { toWordPressLogin } from '../../src/rules/wordpress-normalise.ts';
 import { ada, planFor, storedAda, storedFrom } from '../support/plan-fixtures.ts';
 
 const network: LoginRule = { kind: 'network', reservedLogins: [] };
@@ -113,6 +115,167 @@ describe('planning creates on a network', () => {
     })[0];
     expect(change).toMatchObject({ action: 'skipped' });
     expect(change?.action === 'skipped' && change.reason).toContain('super admin');
+  });
+});
+
+const registration: LoginRule = registrationRule;
+const derived = (mapped: string, id = adaId) => {
+  const candidates = loginCandidates(registration, mapped, id);
+  expect(candidates).toHaveLength(1);
+  return candidates[0]!;
+};
+const suffix = objectIdSuffix(adaId);
+
+describe('the registration login rule (a single site)', () => {
+  it('keeps a login WordPress accepts as it is, accents dropped as WordPress drops them', () => {
+    expect(derived('Ada.Lovelace@contoso.com')).toBe('Ada.Lovelace@contoso.com');
+    expect(derived('zoë.ångström@contoso.com')).toBe('zoe.angstrom@contoso.com');
+    expect(derived(`${'b'.repeat(48)}@contoso.com`)).toBe(`${'b'.repeat(48)}@contoso.com`);
+  });
+
+  it('drops an apostrophe and adds the suffix, keeping the domain', () => {
+    expect(derived("sean.o'brien@contoso.com")).toBe(`sean.obrien-${suffix}@contoso.com`);
+  });
+
+  it('spells out accents in a login it must derive anyway', () => {
+    expect(derived("zoë.o'hara@contoso.com")).toBe(`zoe.ohara-${suffix}@contoso.com`);
+  });
+
+  it('drops emoji, and uses "user" where nothing readable is left', () => {
+    expect(derived('party🎉@contoso.com')).toBe(`party-${suffix}@contoso.com`);
+    expect(derived('🦄🌈@contoso.com')).toBe(`user-${suffix}@contoso.com`);
+  });
+
+  it('uses "user" for right-to-left script (Arabic, Hebrew), with or without a domain', () => {
+    expect(derived('محمد.علي@contoso.com')).toBe(`user-${suffix}@contoso.com`);
+    expect(derived('שרה לוי')).toBe(`user-${suffix}`);
+  });
+
+  it("shortens a 61-character UPN to WordPress's 60, the domain kept", () => {
+    const login = derived(`${'a'.repeat(49)}@contoso.com`);
+    expect(login).toBe(`${'a'.repeat(41)}-${suffix}@contoso.com`);
+    expect(login).toHaveLength(60);
+  });
+
+  it('shortens a 200-character UPN to 60 characters, cut at the name, not inside the domain', () => {
+    const upn = `${'first.last.'.repeat(16)}@contoso.onmicrosoft.com`;
+    expect(upn).toHaveLength(200);
+    const login = derived(upn);
+    expect(login.length).toBeLessThanOrEqual(60);
+    expect(login).toMatch(new RegExp(`^first\\.last[a-z.]*-${suffix}@contoso\\.onmicrosoft\\.com$`));
+  });
+
+  it("takes a guest's home address from an #EXT# UPN ('#' is refused)", () => {
+    expect(derived('john_contoso.com#EXT#@fabrikam.onmicrosoft.com')).toBe(`john-${suffix}@contoso.com`);
+    expect(derived("o'brien_contoso.com#EXT#@fabrikam.onmicrosoft.com")).toBe(`obrien-${suffix}@contoso.com`);
+  });
+
+  it('gives only logins WordPress accepts, whatever the mapped value', () => {
+    const mapped = [
+      "sean.o'brien@contoso.com",
+      'party🎉@contoso.com',
+      '🦄@contoso.com',
+      'محمد@contoso.com',
+      `${'x'.repeat(200)}@contoso.com`,
+      `${'x'.repeat(200)}`,
+      `a'@${'d'.repeat(70)}.com`,
+      'bell\u0007@contoso.com',
+      '<b>tag</b>%41&amp;@contoso.com',
+      "   o'  neil   @contoso.com",
+      "'@'",
+    ];
+    for (const value of mapped) {
+      const login = derived(value);
+      // validate_username(): sanitize_user(strict) leaves it unchanged; and at most 60 characters.
+      expect(toWordPressLogin(login), `${value} → ${login}`).toEqual({ ok: true, login });
+    }
+  });
+
+  it('derives the same login for the same person every time (a retry, another run)', () => {
+    expect(derived("sean.o'brien@contoso.com")).toBe(derived("sean.o'brien@contoso.com"));
+    expect(derived("sean.o'brien@contoso.com", adaId.toUpperCase())).toBe(
+      derived("sean.o'brien@contoso.com"),
+    );
+  });
+
+  it('gives two people whose UPNs read the same different logins', () => {
+    expect(derived("o'neil@contoso.com", adaId)).not.toBe(derived("oneil'@contoso.com", otherId));
+  });
+});
+
+describe('planning creates on a single site', () => {
+  const sean = { ...ada, userPrincipalName: "sean.o'brien@contoso.com", mail: 'sean@contoso.com' };
+  const twinA = { ...ada, userPrincipalName: "o'neil@contoso.com", mail: 'a@contoso.com' };
+  const twinB = { ...ada, id: otherId, userPrincipalName: "oneil'@contoso.com", mail: 'b@contoso.com' };
+
+  it('creates with the derived login and reports it in the row', () => {
+    const change = planFor({ entra: [sean] })[0];
+    expect(loginOf(change)).toBe(`sean.obrien-${suffix}@contoso.com`);
+    expect(change?.subject.wordpressLogin).toBe(`sean.obrien-${suffix}@contoso.com`);
+  });
+
+  it('creates with the mapped login where WordPress accepts it', () => {
+    const change = planFor({ settings: { usernames: 'strict' } })[0];
+    expect(loginOf(change)).toBe('ada@contoso.com');
+    expect(loginOf(planFor({})[0])).toBe('ada@contoso.com');
+  });
+
+  it('gives two people who read the same distinct logins, whichever is read first', () => {
+    const forward = planFor({ entra: [twinA, twinB] }).map(loginOf);
+    const backward = planFor({ entra: [twinB, twinA] }).map(loginOf);
+    expect(new Set(forward).size).toBe(2);
+    expect(backward).toEqual([...forward].reverse());
+  });
+
+  it('plans the same login again on a retry', () => {
+    expect(planFor({ entra: [sean] }).map(loginOf)).toEqual(planFor({ entra: [sean] }).map(loginOf));
+  });
+
+  it('reports a derived login another WordPress user holds instead of creating a second account', () => {
+    const taken = storedFrom(7, {
+      username: `sean.obrien-${suffix}@contoso.com`,
+      email: 'someone@else.test',
+      roles: [],
+      meta: {},
+    });
+    const change = planFor({
+      entra: [sean],
+      wordpress: [taken],
+      settings: { match: ['objectId', 'email'] },
+    })[0];
+    expect(change).toMatchObject({ action: 'error' });
+    expect(change?.action === 'error' && change.reason).toContain('no free username');
+  });
+
+  it('never changes the login of an existing user whose mapped login WordPress refuses', () => {
+    const stored = storedAda(3, { email: 'sean@contoso.com' });
+    for (const usernames of ['derive', 'strict'] as const) {
+      const change = planFor({ entra: [sean], wordpress: [stored], settings: { usernames } })[0];
+      expect(change?.action, usernames).toBe('unchanged');
+    }
+  });
+
+  it('with usernames: strict, reports the person, the mapped login and what to do', () => {
+    const change = planFor({ entra: [sean], settings: { usernames: 'strict' } })[0];
+    expect(change?.action).toBe('error');
+    const reason = change?.action === 'error' ? change.reason : '';
+    expect(reason).toContain('sean.o\'brien@contoso.com: the username "sean.o\'brien@contoso.com"');
+    expect(reason).toContain("characters WordPress does not allow (')");
+    expect(reason).toContain('map user_login to another attribute');
+    expect(reason).toContain('set usernames: derive');
+  });
+
+  it('with usernames: strict, reports a UPN over 60 characters', () => {
+    const long = { ...ada, userPrincipalName: `${'a'.repeat(49)}@contoso.com` };
+    const change = planFor({ entra: [long], settings: { usernames: 'strict' } })[0];
+    expect(change?.action === 'error' && change.reason).toMatch(/longer than WordPress's 60 characters/);
+  });
+
+  it('on a network follows the network rule in derive mode, and reports in strict mode', () => {
+    expect(loginOf(planFor({ entra: [sean], settings: { loginRule: network } })[0])).toBe('seanobrien');
+    const strict = planFor({ entra: [sean], settings: { loginRule: network, usernames: 'strict' } })[0];
+    expect(strict?.action).toBe('error');
+    expect(strict?.action === 'error' && strict.reason).toContain('not one a multisite network accepts');
   });
 });
 

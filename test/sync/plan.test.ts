@@ -206,17 +206,25 @@ describe('mapEntraUser', () => {
     expect('reason' in result && result.reason).toContain('no email found');
   });
 
-  it('turns accents into a username WordPress accepts and rejects characters it does not', () => {
+  it('turns accents into a username WordPress accepts and leaves one it refuses as mapped', () => {
     const accented = mapEntraUser({ ...ada, userPrincipalName: 'jörg@contoso.com' }, mapping);
     expect('login' in accented && accented.login).toBe('jorg@contoso.com');
-    const broken = mapEntraUser({ ...ada, userPrincipalName: 'ada+test/x@contoso.com' }, mapping);
-    expect(broken).toMatchObject({ outcome: 'error' });
-    expect('reason' in broken && broken.reason).toContain('characters WordPress does not allow (+ /)');
+    // Only a new user needs a login: the planner derives one or reports it (usernames).
+    const refused = mapEntraUser({ ...ada, userPrincipalName: 'ada+test/x@contoso.com' }, mapping);
+    expect('login' in refused && refused.login).toBe('ada+test/x@contoso.com');
   });
 
-  it('rejects usernames over 60 characters with the reason', () => {
-    const result = mapEntraUser({ ...ada, userPrincipalName: `${'a'.repeat(61)}@contoso.com` }, mapping);
-    expect('reason' in result && result.reason).toContain('longer than WordPress');
+  it('reports a username WordPress refuses with the reason under usernames: strict', () => {
+    const long = { ...ada, userPrincipalName: `${'a'.repeat(61)}@contoso.com` };
+    const [tooLong] = planFor({ entra: [long], settings: { usernames: 'strict' } });
+    expect(tooLong?.action === 'error' && tooLong.reason).toContain('longer than WordPress');
+    const [refused] = planFor({
+      entra: [{ ...ada, userPrincipalName: 'ada+test/x@contoso.com' }],
+      settings: { usernames: 'strict' },
+    });
+    expect(refused?.action === 'error' && refused.reason).toContain(
+      'characters WordPress does not allow (+ /)',
+    );
   });
 
   it('skips guests when the job ignores them', () => {

@@ -22,7 +22,7 @@ const ada: FakeUser = {
   department: 'Analytical Engines',
   preferredLanguage: 'en-US',
   onPremisesExtensionAttributes: { extensionAttribute1: 'https://contoso.com/people/ada' },
-  extension_1a2b3c4d_costCenter: 'CC-42',
+  extension_1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6_costCenter: 'CC-42',
 };
 
 describe('profile fields and meta from Entra', () => {
@@ -36,7 +36,10 @@ describe('profile fields and meta from Entra', () => {
         description: '{jobTitle}, {department}',
         url: 'onPremisesExtensionAttributes.extensionAttribute1',
         locale: 'preferredLanguage',
-        meta: { cost_center: 'extension_1a2b3c4d_costCenter', department: 'department' },
+        meta: {
+          cost_center: 'extension_1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6_costCenter',
+          department: 'department',
+        },
       },
     });
     const first = await harness.runJobs();
@@ -66,7 +69,7 @@ describe('profile fields and meta from Entra', () => {
     expect(selected.split(',')).toEqual(
       expect.arrayContaining([
         'onPremisesExtensionAttributes',
-        'extension_1a2b3c4d_costCenter',
+        'extension_1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6_costCenter',
         'preferredLanguage',
       ]),
     );

@@ -147,3 +147,4 @@ require __DIR__ . '/user-screens.php';
 require __DIR__ . '/run-history.php';
 require __DIR__ . '/admin-screen.php';
 require __DIR__ . '/site-approvals.php';
+require __DIR__ . '/notifications.php';

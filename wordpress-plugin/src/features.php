@@ -32,5 +32,7 @@ function entra_wp_sync_features() {
 		'network-members',
 		'run-history',
 		'site-approvals',
+		'object-id-keys',
+		'quiet-emails',
 	);
 }

@@ -215,3 +215,84 @@ function entra_wp_sync_role_summary() {
 	}
 	return $roles;
 }
+
+/*
+ * -----------------------------------------------------------------------------
+ * 2c. The Entra object ID under the keys a sign-in plugin looks users up by
+ *
+ * A person the sync creates should sign in with SSO into that same account, so the
+ * sync also writes the object ID under the key the site's SSO plugin reads (WPO365:
+ * aadObjectId). The keys are the job's, not the site's, so they cannot be registered
+ * as meta up front; the REST field entra_wp_sync_object_id_keys (key => object ID)
+ * takes them instead, and only as the sync's own marker: from a request of the sync
+ * (X-Entra-WP-Sync) by someone who may promote and edit that user, for keys that pass
+ * the same rule as custom meta (never capabilities, session tokens, "_" or core keys),
+ * with the value the account already carries as entra_wp_sync_object_id (written
+ * before additional fields in the same request), and never over another object ID.
+ * It is write-only: the sync reads the values back through entra_wp_sync_identity.
+ * -----------------------------------------------------------------------------
+ */
+
+define( 'ENTRA_WP_SYNC_OBJECT_ID_KEYS_FIELD', 'entra_wp_sync_object_id_keys' );
+
+/**
+ * Writes the account's own Entra object ID under the given keys, or says why not.
+ *
+ * @param mixed   $value   Key => object ID, as sent.
+ * @param WP_User $user    The account being created or updated.
+ * @return true|WP_Error
+ */
+function entra_wp_sync_write_object_id_keys( $value, $user ) {
+	if ( ! ( $user instanceof WP_User ) || ! current_user_can( 'promote_users' ) || ! current_user_can( 'edit_user', $user->ID ) ) {
+		return new WP_Error( 'rest_cannot_edit', __( 'Only an account that may promote and edit this user may set its Entra object ID keys.', 'entra-wp-sync' ), array( 'status' => rest_authorization_required_code() ) );
+	}
+	if ( empty( $_SERVER['HTTP_X_ENTRA_WP_SYNC'] ) ) {
+		return new WP_Error( 'entra_wp_sync_not_sync', __( 'Entra object ID keys are written by the Entra sync only.', 'entra-wp-sync' ), array( 'status' => 403 ) );
+	}
+	if ( ! is_array( $value ) ) {
+		return new WP_Error( 'rest_invalid_param', __( 'Entra object ID keys must be an object of meta key => object ID.', 'entra-wp-sync' ), array( 'status' => 400 ) );
+	}
+	$object_id = strtolower( (string) get_user_meta( $user->ID, 'entra_wp_sync_object_id', true ) );
+	foreach ( $value as $key => $id ) {
+		$key = (string) $key;
+		if ( strlen( $key ) > 64 || ! entra_wp_sync_meta_key_allowed( $key ) ) {
+			/* translators: %s: a user meta key. */
+			return new WP_Error( 'rest_invalid_param', sprintf( __( 'The meta key %s cannot hold an Entra object ID: it is a WordPress or sync key.', 'entra-wp-sync' ), $key ), array( 'status' => 400 ) );
+		}
+		if ( '' === $object_id || ! is_string( $id ) || strtolower( $id ) !== $object_id ) {
+			/* translators: %s: a user meta key. */
+			return new WP_Error( 'rest_invalid_param', sprintf( __( 'The meta key %s may only hold the Entra object ID the account is synced with.', 'entra-wp-sync' ), $key ), array( 'status' => 400 ) );
+		}
+		$current = (string) get_user_meta( $user->ID, $key, true );
+		if ( '' !== $current && strtolower( $current ) !== $object_id ) {
+			/* translators: %s: a user meta key. */
+			return new WP_Error( 'entra_wp_sync_object_id_key_taken', sprintf( __( 'The meta key %s already holds another value; it was left as it is.', 'entra-wp-sync' ), $key ), array( 'status' => 409 ) );
+		}
+	}
+	foreach ( $value as $key => $id ) {
+		update_user_meta( $user->ID, (string) $key, strtolower( (string) $id ) );
+	}
+	return true;
+}
+
+function entra_wp_sync_register_object_id_keys_field() {
+	register_rest_field(
+		'user',
+		ENTRA_WP_SYNC_OBJECT_ID_KEYS_FIELD,
+		array(
+			'get_callback'    => null,
+			'update_callback' => 'entra_wp_sync_write_object_id_keys',
+			'schema'          => array(
+				'description'          => __( 'Meta keys to store the Entra object ID under, for sign-in plugins (write-only).', 'entra-wp-sync' ),
+				'type'                 => 'object',
+				'context'              => array( 'edit' ),
+				'additionalProperties' => array(
+					'type'    => 'string',
+					'pattern' => '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+				),
+				'maxProperties'        => 10,
+			),
+		)
+	);
+}
+add_action( 'rest_api_init', 'entra_wp_sync_register_object_id_keys_field' );

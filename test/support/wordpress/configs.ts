@@ -254,6 +254,31 @@ if ( ! get_option( 'entra_testbed_without_companion' ) ) {
  */
 add_filter( 'pre_wp_mail', '__return_true' );
 `,
+    'mu-plugins/testbed-mail-log.php': `<?php
+/**
+ * Plugin Name: Mail log (test bed)
+ * Description: With the option entra_testbed_record_mail set, keeps each mail WordPress
+ * is asked to send (recipients and subject) in an option entra_testbed_mail_<uuid> of its
+ * own, so that parallel requests never overwrite each other's entries.
+ */
+add_filter(
+	'pre_wp_mail',
+	function ( $answer, $atts ) {
+		if ( get_option( 'entra_testbed_record_mail' ) ) {
+			$to = is_array( $atts['to'] ) ? implode( ',', $atts['to'] ) : (string) $atts['to'];
+			add_option(
+				'entra_testbed_mail_' . wp_generate_uuid4(),
+				wp_json_encode( array( 'to' => $to, 'subject' => (string) $atts['subject'], 'at' => microtime( true ) ) ),
+				'',
+				'no'
+			);
+		}
+		return $answer;
+	},
+	5,
+	2
+);
+`,
     'mu-plugins/testbed-hardening.php': testbedHardeningPlugin,
   };
 }

@@ -11,7 +11,7 @@
 // to every run's time and memory); BENCH_KEEP=1 keeps each run's results and checkpoint;
 // BENCH_ONLY=wordpress-state runs step 6 alone (seeding included, some 4 minutes),
 // BENCH_ONLY=latency steps 7 and 8 (BENCH_LATENCY_USERS, 2000), BENCH_ONLY=big-initial
-// the raw loop and step 9; BENCH_CLI=path/to/cli.js measures another build of the CLI
+// the raw loop and steps 9 to 11; BENCH_CLI=path/to/cli.js measures another build of the CLI
 // (the dist/cli.js of an earlier commit, for before/after figures).
 // Only a default run writes results.json and README.md.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -151,7 +151,7 @@ async function bench(): Promise<void> {
 
     if (only === 'big-initial') {
       const big = await bigInitialStep(toolFor, stack, rawRate, undefined);
-      results.push(big.result);
+      results.push(big.result, timeBreakdown([big.run]), await passwordHashStep(stack));
       process.stdout.write(
         `\n${renderTable({ date: new Date().toISOString(), machine, results })}\n\n${renderRuns(runs)}\n`,
       );

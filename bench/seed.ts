@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { toCycleJob } from '../src/engine/cycle-job.ts';
 import { metaKeys } from '../src/model/meta-keys.ts';
 import type { DesiredUser } from '../src/rules/desired-user.ts';
+import { createdManagedFields } from '../src/rules/plan.ts';
 import type { FakeTenant } from '../test/fixtures/fake-graph/index.ts';
 import type { WordPressStackClient } from '../test/support/wordpress/index.ts';
 
@@ -67,6 +68,7 @@ export async function seedWordPress(options: {
         [metaKeys.objectId]: user.objectId,
         [metaKeys.jobs]: phpSerialize([resolved.name]),
         [metaKeys.status]: 'active',
+        [metaKeys.managedFields]: phpSerialize(createdManagedFields(user, resolved.name)),
       };
       if (user.profile.locale) meta.locale = user.profile.locale.replace('-', '_');
       for (const [key, value] of Object.entries(meta))

@@ -235,7 +235,7 @@ function createBody(desired: DesiredUser, jobName: string, settings: PlanSetting
     meta: {
       ...desired.meta,
       ...markerMeta(desired.objectId, [jobName]),
-      [metaKeys.managedFields]: managedFieldEntries([], jobName, managedFields(desired)),
+      [metaKeys.managedFields]: createdManagedFields(desired, jobName),
     },
   };
   for (const field of profileFields) {
@@ -392,6 +392,11 @@ function managedFields(desired: DesiredUser, user?: WordPressUser, settings?: Pl
   const rolesLeftAlone = user?.roles.includes('administrator') && settings?.manageAdministrators === false;
   if (!rolesLeftAlone) fields.push('roles');
   return fields;
+}
+
+/** The managed-field entries of an account this job creates for `desired`. */
+export function createdManagedFields(desired: DesiredUser, jobName: string): string[] {
+  return managedFieldEntries([], jobName, managedFields(desired));
 }
 
 /**

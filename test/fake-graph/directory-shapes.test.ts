@@ -3,11 +3,10 @@
 // all fifteen keys, directory extensions left out when unset, and $expand refused in
 // advanced queries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveCloudEndpoints } from '../../src/graph/clouds.ts';
-import { selectCredential } from '../../src/graph/credentials.ts';
-import { GraphApi } from '../../src/graph/graph-api.ts';
+import type { GraphApi } from '../../src/graph/graph-api.ts';
 import { GraphRequestError } from '../../src/graph/graph-failures.ts';
 import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/fake-graph/index.ts';
+import { fakeGraphApi } from '../support/fake-graph-api.ts';
 
 const tenantId = '21112222-3333-4444-8555-666677778888';
 const clientId = '89990000-aaaa-4bbb-8ccc-ddddeeeeffff';
@@ -28,16 +27,7 @@ beforeAll(async () => {
     tenantId,
     apps: [{ clientId, clientSecret: secret, permissions: ['User.Read.All'] }],
   });
-  const endpoints = resolveCloudEndpoints({
-    cloud: 'global',
-    endpoint: graph.graphEndpoint,
-    authorityHost: graph.authorityHost,
-  });
-  const { credential } = selectCredential(
-    { tenantId, clientId, endpoints, customAuthority: true },
-    { AZURE_CLIENT_SECRET: secret },
-  );
-  api = new GraphApi(credential, endpoints, { retryDelaySeconds: 0 });
+  api = fakeGraphApi(graph, { tenantId, clientId, secret });
 });
 
 afterAll(async () => {

@@ -1,12 +1,11 @@
 // The fake Graph's own behaviour, driven through the real @azure/identity credential and
 // the real graph client (by way of src/graph), so the tests of the product can trust it.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resolveCloudEndpoints } from '../../src/graph/clouds.ts';
-import { selectCredential } from '../../src/graph/credentials.ts';
-import { GraphApi } from '../../src/graph/graph-api.ts';
+import type { GraphApi } from '../../src/graph/graph-api.ts';
 import { GraphRequestError } from '../../src/graph/graph-failures.ts';
 import { ExpiredDeltaLinkError, readCollectionPages } from '../../src/graph/paging.ts';
 import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/fake-graph/index.ts';
+import { fakeGraphApi } from '../support/fake-graph-api.ts';
 
 const tenantId = '11112222-3333-4444-8555-666677778888';
 const clientId = '99990000-aaaa-4bbb-8ccc-ddddeeeeffff';
@@ -39,16 +38,7 @@ beforeAll(async () => {
       },
     ],
   });
-  const endpoints = resolveCloudEndpoints({
-    cloud: 'global',
-    endpoint: graph.graphEndpoint,
-    authorityHost: graph.authorityHost,
-  });
-  const { credential } = selectCredential(
-    { tenantId, clientId, endpoints, customAuthority: true },
-    { AZURE_CLIENT_SECRET: secret },
-  );
-  api = new GraphApi(credential, endpoints, { retryDelaySeconds: 0 });
+  api = fakeGraphApi(graph, { tenantId, clientId, secret });
 });
 
 afterAll(async () => {

@@ -2,13 +2,12 @@
 // from the fake's request log, faults come from its hooks, and no test waits (Retry-After
 // 0, no backoff).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resolveCloudEndpoints } from '../../src/graph/clouds.ts';
-import { selectCredential } from '../../src/graph/credentials.ts';
-import { GraphApi } from '../../src/graph/graph-api.ts';
+import type { GraphApi } from '../../src/graph/graph-api.ts';
 import { GraphRequestError } from '../../src/graph/graph-failures.ts';
 import { defaultRetryPolicy } from '../../src/http/retry-policy.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { type FakeGraph, FakeTenant, generateUsers, startFakeGraph } from '../fixtures/fake-graph/index.ts';
+import { fakeGraphApi } from '../support/fake-graph-api.ts';
 
 const tenantId = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
 const clientId = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -42,17 +41,8 @@ beforeEach(() => {
   graph.faults.clear();
   graph.requests.length = 0;
   debug = [];
-  const endpoints = resolveCloudEndpoints({
-    cloud: 'global',
-    endpoint: graph.graphEndpoint,
-    authorityHost: graph.authorityHost,
-  });
-  const { credential } = selectCredential(
-    { tenantId, clientId, endpoints, customAuthority: true },
-    { AZURE_CLIENT_SECRET: secret },
-  );
   const logger: Logger = { debug: (line) => debug.push(line), info() {}, warn() {}, error() {} };
-  api = new GraphApi(credential, endpoints, { retryDelaySeconds: 0, logger });
+  api = fakeGraphApi(graph, { tenantId, clientId, secret }, { logger });
 });
 
 /** Statuses of the requests to `path` (-1: connection reset), in order. */

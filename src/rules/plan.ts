@@ -150,14 +150,17 @@ function planNewUser(
   const { index, settings } = input;
   const rule = settings.loginRule ?? registrationRule;
   const refusal = loginRefusal(rule, desired.login);
-  if (settings.usernames === 'strict' || (rule.kind === 'registration' && !refusal)) {
-    if (!refusal) return planCreate(desired, input, claims, subject);
+  const strict = settings.usernames === 'strict';
+  if (refusal && strict) {
     return {
       action: 'error',
       subject,
       reason: `${desired.userPrincipalName || desired.objectId}: ${refusal}; or set usernames: derive, which gives such a person a login the site accepts`,
     };
   }
+  // A login the site accepts is kept; on a network, derive still prefers the rule's own form.
+  if (!refusal && (strict || rule.kind === 'registration'))
+    return planCreate(desired, input, claims, subject);
   const login = freeLogin(desired, rule, index, claims);
   if (!login) {
     return {

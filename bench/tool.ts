@@ -30,6 +30,8 @@ export interface ToolRun {
   actions: Record<string, number>;
   graphRequests: number;
   graphRoutes: Record<string, number>;
+  /** Graph requests the fake answered 429 (throttled). */
+  graphThrottled: number;
   wordpressRequests: number;
   wordpressRoutes: Record<string, number>;
   /** Requests that wrote users, as the proxy saw them. */
@@ -185,6 +187,7 @@ export class BenchTool {
       actions,
       graphRequests: graphCalls.length,
       graphRoutes,
+      graphThrottled: graphCalls.filter((request) => request.status === 429).length,
       wordpressRequests: proxy.requests.length,
       wordpressRoutes: proxy.routes(),
       wordpressWrites: proxy.writes(),
